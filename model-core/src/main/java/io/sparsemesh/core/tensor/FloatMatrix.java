@@ -1,0 +1,76 @@
+package io.sparsemesh.core.tensor;
+
+import java.util.Objects;
+
+/** A matrix held as a heap {@code float[]}; used for dequantised weights and for weights derived at load time. */
+public final class FloatMatrix implements Matrix {
+
+    private final float[] data;
+    private final int offset;
+    private final int rows;
+    private final int cols;
+
+    public FloatMatrix(float[] data, int rows, int cols) {
+        this(data, 0, rows, cols);
+    }
+
+    public FloatMatrix(float[] data, int offset, int rows, int cols) {
+        this.data = Objects.requireNonNull(data, "data");
+        if (rows < 0 || cols < 0 || offset < 0 || (long) offset + (long) rows * cols > data.length) {
+            throw new IllegalArgumentException("a " + rows + "x" + cols + " matrix at offset " + offset
+                    + " does not fit in " + data.length + " floats");
+        }
+        this.offset = offset;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    public float[] data() {
+        return data;
+    }
+
+    public int offset() {
+        return offset;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    @Override
+    public DType dtype() {
+        return DType.F32;
+    }
+
+    @Override
+    public long byteSize() {
+        return 4L * rows * cols;
+    }
+
+    @Override
+    public void matmul(float[] x, int xOffset, float[] out, int outOffset, int batch) {
+        Kernels.matmul(data, offset, rows, cols, x, xOffset, out, outOffset, batch);
+    }
+
+    @Override
+    public float get(int row, int col) {
+        return data[offset + row * cols + col];
+    }
+
+    @Override
+    public void copyRow(int row, float[] dst, int dstOffset) {
+        System.arraycopy(data, offset + row * cols, dst, dstOffset, cols);
+    }
+
+    @Override
+    public Matrix rowRange(int fromRow, int toRow) {
+        Objects.checkFromToIndex(fromRow, toRow, rows);
+        return new FloatMatrix(data, offset + fromRow * cols, toRow - fromRow, cols);
+    }
+}
