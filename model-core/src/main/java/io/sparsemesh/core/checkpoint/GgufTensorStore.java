@@ -9,11 +9,9 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The tensors of a GGUF file under Hugging Face names (see {@link GgufTensorNames}), each mapped
@@ -38,12 +36,10 @@ public final class GgufTensorStore extends MappedTensorStore {
     private static final Logger log = LoggerFactory.getLogger(GgufTensorStore.class);
 
     private final GgufFile gguf;
-    /** Hugging Face name → tensor of an unsupported ggml type. */
-    private final Map<String, GgufTensor> unsupported = new LinkedHashMap<>();
-    /** Hugging Face name → GGUF name, for error messages. */
+    /** Hugging Face name → GGUF name. */
     private final Map<String, String> ggufNames = new LinkedHashMap<>();
     private final Map<String, TensorInfo> rebuiltKvB = new LinkedHashMap<>();
-    private final Set<String> allNames;
+    private int unsupportedCount;
 
     public GgufTensorStore(GgufFile gguf) {
         super(gguf.path(), DEFAULT_FP8_BLOCK);
@@ -56,12 +52,7 @@ public final class GgufTensorStore extends MappedTensorStore {
             }
         }
         listRebuiltKvB();
-
-        Set<String> names = new LinkedHashSet<>(tensors.keySet());
-        names.addAll(unsupported.keySet());
-        names.addAll(rebuiltKvB.keySet());
-        this.allNames = Collections.unmodifiableSet(names);
-        log.debug("Opened {} with {} tensors ({} of unsupported types)", gguf, allNames.size(), unsupported.size());
+        log.debug("Opened {} with {} tensors ({} of unsupported types)", gguf, tensorNames().size(), unsupportedCount);
     }
 
     /** Opens the GGUF file at {@code path}. */
@@ -78,7 +69,11 @@ public final class GgufTensorStore extends MappedTensorStore {
         ggufNames.put(name, tensor.name());
         DType dtype = tensor.dtype();
         if (dtype == null) {
-            unsupported.put(name, tensor);
+            unsupportedCount++;
+            addUnreadable(name, gguf.path(), "tensor '" + name + "' (GGUF '" + tensor.name() + "') in " + gguf.path()
+                    + " has ggml type " + tensor.ggmlType() + " (" + tensor.ggmlTypeName() + "), which this reader"
+                    + " does not support; supported types: " + GgmlType.supportedNames()
+                    + ". Requantise the model to one of them");
             return;
         }
         long elements = 1;
@@ -86,7 +81,7 @@ public final class GgufTensorStore extends MappedTensorStore {
             elements *= dim;
         }
         long offset = gguf.dataOffset() + tensor.relativeOffset() + extraOffset;
-        tensors.put(name, new TensorInfo(name, dtype, shape, gguf.path(), offset, dtype.bytesFor(elements)));
+        add(new TensorInfo(name, dtype, shape, gguf.path(), offset, dtype.bytesFor(elements)));
     }
 
     private void addExperts(GgufTensor stacked) {
@@ -104,44 +99,29 @@ public final class GgufTensorStore extends MappedTensorStore {
     }
 
     private void listRebuiltKvB() {
-        for (String name : tensors.keySet()) {
-            if (!name.endsWith(".self_attn.k_b_proj.weight")) {
+        for (String name : List.copyOf(tensorNames())) {
+            TensorInfo keyHalf = listed(name);
+            if (keyHalf == null || !name.endsWith(".self_attn.k_b_proj.weight")) {
                 continue;
             }
             String prefix = name.substring(0, name.length() - "k_b_proj.weight".length());
-            TensorInfo valueHalf = tensors.get(prefix + "v_b_proj.weight");
-            if (valueHalf == null || tensors.containsKey(prefix + "kv_b_proj.weight")) {
+            TensorInfo valueHalf = listed(prefix + "v_b_proj.weight");
+            if (valueHalf == null || contains(prefix + "kv_b_proj.weight")) {
                 continue;
             }
-            long[] keyShape = tensors.get(name).shape();
+            long[] keyShape = keyHalf.shape();
             long heads = keyShape[0];
             long kvLoraRank = keyShape[1];
             long rows = heads * (keyShape[2] + valueHalf.shape()[1]);
             String kvB = prefix + "kv_b_proj.weight";
             rebuiltKvB.put(kvB, new TensorInfo(kvB, DType.F32, new long[] {rows, kvLoraRank}, gguf.path(), -1,
                     4 * rows * kvLoraRank));
+            addName(kvB, gguf.path());
         }
-    }
-
-    @Override
-    public Set<String> tensorNames() {
-        return allNames;
-    }
-
-    @Override
-    public boolean contains(String name) {
-        return allNames.contains(name);
     }
 
     @Override
     public TensorInfo info(String name) {
-        GgufTensor tensor = unsupported.get(name);
-        if (tensor != null) {
-            throw new CheckpointException("tensor '" + name + "' (GGUF '" + tensor.name() + "') in " + gguf.path()
-                    + " has ggml type " + tensor.ggmlType() + " (" + tensor.ggmlTypeName() + "), which this reader"
-                    + " does not support; supported types: " + GgmlType.supportedNames()
-                    + ". Requantise the model to one of them");
-        }
         TensorInfo rebuilt = rebuiltKvB.get(name);
         return rebuilt != null ? rebuilt : super.info(name);
     }
@@ -198,7 +178,7 @@ public final class GgufTensorStore extends MappedTensorStore {
     protected CheckpointException missing(String name) {
         return new CheckpointException("tensor '" + name + "' not found in GGUF file " + gguf.path()
                 + " (architecture '" + gguf.getString(GgufFile.ARCHITECTURE_KEY, "unknown") + "'); closest names: "
-                + SimilarNames.closestTo(name, allNames));
+                + SimilarNames.closestTo(name, tensorNames()));
     }
 
     /** Returns the llama.cpp name that Hugging Face name {@code name} was read from, or null. */

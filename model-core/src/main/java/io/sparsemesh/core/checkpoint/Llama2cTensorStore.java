@@ -123,12 +123,12 @@ public final class Llama2cTensorStore extends MappedTensorStore {
         }
 
         void single(String name, long... shape) {
-            add(name, shape);
+            list(name, shape);
         }
 
         void perLayer(String module, long... shape) {
             for (int layer = 0; layer < layers; layer++) {
-                add("model.layers." + layer + "." + module, shape);
+                list("model.layers." + layer + "." + module, shape);
             }
         }
 
@@ -137,13 +137,13 @@ public final class Llama2cTensorStore extends MappedTensorStore {
             lastName = what;
         }
 
-        private void add(String name, long[] shape) {
+        private void list(String name, long[] shape) {
             long elements = 1;
             for (long dim : shape) {
                 elements *= dim;
             }
             long bytes = DType.F32.bytesFor(elements);
-            tensors.put(name, new TensorInfo(name, DType.F32, shape, location(), offset, bytes));
+            Llama2cTensorStore.this.add(new TensorInfo(name, DType.F32, shape, location(), offset, bytes));
             offset += bytes;
             lastName = name;
         }
@@ -156,7 +156,7 @@ public final class Llama2cTensorStore extends MappedTensorStore {
                 throw new CheckpointException("cannot read the size of " + location() + ": " + e.getMessage(), e);
             }
             if (size < offset) {
-                TensorInfo cut = tensors.values().stream()
+                TensorInfo cut = tensorNames().stream().map(Llama2cTensorStore.this::info)
                         .filter(info -> info.offset() + info.byteSize() > size)
                         .findFirst().orElse(null);
                 String what = cut == null ? lastName : "tensor '" + cut.name() + "'";

@@ -18,6 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,8 +46,10 @@ public abstract class MappedTensorStore implements TensorStore {
     public static final String FP8_SCALE_SUFFIX = "_scale_inv";
     public static final int DEFAULT_FP8_BLOCK = 128;
 
-    /** Tensors by Hugging Face name, in file order; filled by subclass constructors. */
-    protected final Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+    private final Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+    /** Tensor name → why it cannot be read (an unsupported type). */
+    private final Map<String, String> unreadable = new LinkedHashMap<>();
+    private final Set<String> names = new LinkedHashSet<>();
 
     private final Path location;
     private final int fp8BlockSize;
@@ -61,6 +64,31 @@ public abstract class MappedTensorStore implements TensorStore {
         this.fp8BlockSize = fp8BlockSize;
     }
 
+    /** Lists {@code info} under its name; a second tensor of the same name is an error. */
+    protected final void add(TensorInfo info) {
+        addName(info.name(), info.file());
+        tensors.put(info.name(), info);
+    }
+
+    /** Lists tensor {@code name} of {@code file}, whose every request fails with {@code reason}. */
+    protected final void addUnreadable(String name, Path file, String reason) {
+        addName(name, file);
+        unreadable.put(name, reason);
+    }
+
+    /** Lists a name whose tensor a subclass builds itself (it must override {@link #info} and {@link #matrix}). */
+    protected final void addName(String name, Path file) {
+        if (!names.add(name)) {
+            throw new CheckpointException("tensor '" + name + "' is listed twice in " + location + " (again in " + file
+                    + "); a checkpoint must name each tensor once");
+        }
+    }
+
+    /** Returns the file tensor {@code name}, or null when it is not a plain file range. */
+    protected final TensorInfo listed(String name) {
+        return tensors.get(name);
+    }
+
     @Override
     public Path location() {
         return location;
@@ -68,21 +96,22 @@ public abstract class MappedTensorStore implements TensorStore {
 
     @Override
     public Set<String> tensorNames() {
-        return Collections.unmodifiableSet(tensors.keySet());
+        return Collections.unmodifiableSet(names);
     }
 
     @Override
     public boolean contains(String name) {
-        return tensors.containsKey(name);
+        return names.contains(name);
     }
 
     @Override
     public TensorInfo info(String name) {
         TensorInfo info = tensors.get(name);
-        if (info == null) {
-            throw missing(name);
+        if (info != null) {
+            return info;
         }
-        return info;
+        String reason = unreadable.get(name);
+        throw reason != null ? new CheckpointException(reason) : missing(name);
     }
 
     @Override
@@ -206,7 +235,7 @@ public abstract class MappedTensorStore implements TensorStore {
     /** Returns the error for a tensor that is not in this store, naming the closest names it has. */
     protected CheckpointException missing(String name) {
         return new CheckpointException("tensor '" + name + "' not found in " + location
-                + "; closest names: " + SimilarNames.closestTo(name, tensors.keySet()));
+                + "; closest names: " + SimilarNames.closestTo(name, names));
     }
 
     static int ceilDiv(int a, int b) {
