@@ -1,12 +1,11 @@
 package io.sparsemesh.core.engine;
 
-import io.sparsemesh.core.checkpoint.GgufFile;
-import io.sparsemesh.core.checkpoint.GgufTensorStore;
-import io.sparsemesh.core.checkpoint.Llama2cTensorStore;
+import io.sparsemesh.core.checkpoint.Checkpoints;
+import io.sparsemesh.core.checkpoint.ModelCheckpoint;
 import io.sparsemesh.core.checkpoint.TensorStore;
-import io.sparsemesh.core.config.GgufConfigReader;
 import io.sparsemesh.core.config.ModelConfig;
 import io.sparsemesh.core.tokenizer.Tokenizer;
+import io.sparsemesh.core.tokenizer.Tokenizers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,21 +44,17 @@ public final class LocalEngine implements AutoCloseable {
      * @param contextLength context in tokens, or null for the model's (at most {@link #DEFAULT_MAX_CONTEXT})
      */
     public static LocalEngine open(Path model, Path tokenizer, Integer contextLength) {
-        TensorStore store;
-        ModelConfig config;
-        if (GgufFile.hasMagic(model)) {
-            GgufTensorStore gguf = GgufTensorStore.open(model);
-            store = gguf;
-            config = GgufConfigReader.read(gguf.gguf());
-        } else {
-            Llama2cTensorStore llama2c = Llama2cTensorStore.open(model);
-            store = llama2c;
-            config = llama2c.config();
+        ModelCheckpoint checkpoint = Checkpoints.open(model, tokenizer);
+        try {
+            ModelConfig config = checkpoint.config();
+            int context = contextLength != null ? contextLength
+                    : Math.min(config.maxPositionEmbeddings(), DEFAULT_MAX_CONTEXT);
+            Tokenizer vocabulary = checkpoint.tokenizer() == null ? null : Tokenizers.open(checkpoint.tokenizer());
+            return new LocalEngine(config, checkpoint.store(), vocabulary, EngineOptions.defaults(context));
+        } catch (RuntimeException e) {
+            checkpoint.store().close();
+            throw e;
         }
-        int context = contextLength != null ? contextLength
-                : Math.min(config.maxPositionEmbeddings(), DEFAULT_MAX_CONTEXT);
-        EngineOptions options = EngineOptions.defaults(context);
-        return new LocalEngine(config, store, null, options);
     }
 
     public ModelConfig config() {
