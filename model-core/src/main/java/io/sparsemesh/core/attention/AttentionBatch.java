@@ -1,5 +1,7 @@
 package io.sparsemesh.core.attention;
 
+import io.sparsemesh.core.tensor.Workspace;
+
 import java.util.Arrays;
 
 /**
@@ -17,9 +19,14 @@ public final class AttentionBatch {
     private final SequenceCaches[] caches;
     private final int[][] selectedPositions;
     private final int[] selectedCounts;
+    private final Workspace workspace;
     private int selectionLayer = -1;
 
     public AttentionBatch(int[] positions, SequenceCaches[] caches) {
+        this(positions, caches, new Workspace());
+    }
+
+    public AttentionBatch(int[] positions, SequenceCaches[] caches, Workspace workspace) {
         if (positions.length != caches.length) {
             throw new IllegalArgumentException(positions.length + " positions but " + caches.length + " caches");
         }
@@ -28,6 +35,12 @@ public final class AttentionBatch {
         this.caches = caches;
         this.selectedPositions = new int[size][];
         this.selectedCounts = new int[size];
+        this.workspace = workspace;
+    }
+
+    /** Scratch buffers of the calling thread, for the layers' temporaries. */
+    public Workspace workspace() {
+        return workspace;
     }
 
     public int size() {

@@ -1,12 +1,15 @@
 package io.sparsemesh.core.layer;
 
 import io.sparsemesh.core.tensor.Matrix;
+import io.sparsemesh.core.tensor.Workspace;
 
 /**
  * The SwiGLU feed-forward block: {@code down(silu(gate(x)) ⊙ up(x))}. A Llama MLP, a DeepSeek
  * dense layer, one routed expert and the shared experts are all this block.
  */
 public final class SwiGluMlp {
+
+    private enum Buffer { GATE, UP }
 
     private final Matrix gateProj; // [intermediate, hidden]
     private final Matrix upProj;   // [intermediate, hidden]
@@ -56,6 +59,13 @@ public final class SwiGluMlp {
         }
 
         downProj.matmul(gate, 0, out, outOffset, rows);
+    }
+
+    /** Computes the block for {@code rows} rows, borrowing its temporaries from {@code workspace}. */
+    public void forward(float[] x, int xOffset, float[] out, int outOffset, int rows, Workspace workspace) {
+        int n = rows * intermediateSize();
+        forward(x, xOffset, out, outOffset, rows,
+                new Scratch(workspace.floats(Buffer.GATE, n), workspace.floats(Buffer.UP, n)));
     }
 
     /** Per-caller buffers of at least {@code rows × intermediate} floats. */
