@@ -122,7 +122,7 @@ public final class LightningIndexer {
             }
         }
 
-        // per-head weights w_{t,j}, with both reference scales folded in
+        // per-head weights w_{t,j}, with n_heads^-0.5 and the softmax scale head_dim^-0.5 folded in
         weightsProj.matmul(input, headWeights, rows);
         for (int i = 0; i < rows * nHeads; i++) {
             headWeights[i] *= headWeightScale;

@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * Top-k selection of key positions by index score. Among equal scores the lower position wins, so
- * the result is deterministic; the chosen positions come back in increasing order.
+ * the result is deterministic. The chosen positions come back in increasing order.
  */
 final class PositionSelection {
 
