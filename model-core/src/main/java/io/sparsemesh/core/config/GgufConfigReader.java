@@ -75,6 +75,7 @@ public final class GgufConfigReader {
         int layers = getInt("block_count");
         int heads = getInt("attention.head_count");
         int ropeDim = getInt("rope.dimension_count");
+
         // Files from llama.cpp's MLA converter store llama.cpp's compressed MQA view in key_length and
         // value_length (kv_lora_rank + rope, kv_lora_rank) and the per-head sizes in the *_mla keys.
         boolean mlaKeys = contains("attention.key_length_mla");
@@ -87,6 +88,7 @@ public final class GgufConfigReader {
             // NOTE: the lightning indexer of DeepSeek-V3.2 GGUF files is not read; such a model runs with dense attention.
             log.warn("GGUF file {} has lightning indexer keys, which this reader ignores", gguf.path());
         }
+
         return new ModelConfig(
                 Architecture.DEEPSEEK_V3,
                 vocabSize(),

@@ -190,7 +190,12 @@ public final class HuggingFaceConfigReader {
         } else if (pattern.isString() || pattern.isArray()) {
             if (pattern.isString()) {
                 for (char c : pattern.asString().toCharArray()) {
-                    types.add(indexerType(c == 'F' ? "full" : c == 'S' ? "shared" : String.valueOf(c), "index_topk_pattern"));
+                    String type = switch (c) {
+                        case 'F' -> "full";
+                        case 'S' -> "shared";
+                        default -> String.valueOf(c);
+                    };
+                    types.add(indexerType(type, "index_topk_pattern"));
                 }
             } else {
                 for (JsonNode type : pattern) {
