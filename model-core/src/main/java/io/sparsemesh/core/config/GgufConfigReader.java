@@ -149,8 +149,18 @@ public final class GgufConfigReader {
      * so both are taken from it (DeepSeek-V3's own config sets them equal).
      */
     private YarnScaling yarn() {
-        if (!"yarn".equals(gguf.getString(key("rope.scaling.type"), "none"))) {
+        if (gguf.tensors().containsKey("rope_freqs.weight")) {
+            // NOTE: Llama 3.1 style per-frequency factors are not applied; long-context outputs will differ from llama.cpp.
+            log.warn("GGUF file {} has a rope_freqs.weight tensor, whose RoPE frequency factors this reader ignores",
+                    gguf.path());
+        }
+        String type = gguf.getString(key("rope.scaling.type"), "none");
+        if (type.equals("none")) {
             return null;
+        }
+        if (!type.equals("yarn")) {
+            throw new CheckpointException("GGUF file " + gguf.path() + ": " + key("rope.scaling.type") + " is '" + type
+                    + "'; supported RoPE scaling types are none and yarn");
         }
         double mscaleAllDim = getDouble("rope.scaling.yarn_log_multiplier", 0.0) / 0.1;
         return new YarnScaling(
