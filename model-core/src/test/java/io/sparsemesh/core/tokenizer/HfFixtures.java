@@ -219,7 +219,7 @@ final class HfFixtures {
         return node;
     }
 
-    /** A TemplateProcessing post-processor that puts {@code bos} before every sequence. */
+    /** Returns a TemplateProcessing post-processor that puts {@code bos} before every sequence. */
     private static ObjectNode prependBos(String bos, int bosId) {
         ObjectNode node = JSON.createObjectNode();
         node.put("type", "TemplateProcessing");
