@@ -120,6 +120,7 @@ final class SentencePieceBpe {
     /**
      * Appends one byte-fallback token per UTF-8 byte of {@code symbol} and returns true, or returns
      * false without appending when the vocabulary lacks one of those byte pieces.
+     * NOTE: an unpaired surrogate has no UTF-8 form, and Java encodes it as '?'.
      */
     private boolean addBytePieces(String symbol, IntList out) {
         byte[] bytes = symbol.getBytes(StandardCharsets.UTF_8);
