@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.Map.Entry;
 
 /**
- * What this package needs from a Hugging Face {@code tokenizer.json}, read with Jackson: the token
- * string of every id (model vocabulary and added tokens), which added tokens are special, and how
+ * The parts of a Hugging Face {@code tokenizer.json} that this package needs, read with Jackson: the
+ * token string of every id (model vocabulary and added tokens), which added tokens are special, and how
  * the decoder turns token strings back into bytes. Encoding itself is left to the tokenizers
  * library.
  *
@@ -23,7 +23,7 @@ import java.util.Map.Entry;
  */
 record HfTokenizerJson(String[] tokens, boolean[] special, Map<String, Integer> ids, Decoder decoder) {
 
-    /** How the tokenizer.json {@code decoder} turns token strings into bytes. */
+    /** Family of the tokenizer.json {@code decoder}, which sets how token strings map to bytes. */
     enum DecoderKind {
         /** GPT-2's ByteLevel decoder: each character stands for one byte, see {@link ByteLevelAlphabet}. */
         BYTE_LEVEL,

@@ -152,7 +152,7 @@ final class ProtobufReader {
         }
     }
 
-    private IllegalArgumentException malformed(String what) {
-        return new IllegalArgumentException("malformed protobuf at byte " + position + ": " + what);
+    private IllegalArgumentException malformed(String problem) {
+        return new IllegalArgumentException("malformed protobuf at byte " + position + ": " + problem);
     }
 }

@@ -1,9 +1,7 @@
 package io.sparsemesh.core.tokenizer;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
 import java.util.PriorityQueue;
 
 /**
@@ -91,13 +89,18 @@ final class SentencePieceBpe {
         }
 
         // emit pieces, with byte fallback for characters that have none
+        boolean previousIsUnknown = false;
         for (int i = 0; i >= 0; i = next[i]) {
             String symbol = text.substring(start[i], start[i] + length[i]);
             int id = vocabulary.id(symbol);
             if (id >= 0) {
                 out.add(id);
-            } else {
-                addByteFallback(symbol, out);
+                previousIsUnknown = false;
+            } else if (addBytePieces(symbol, out)) {
+                previousIsUnknown = false;
+            } else if (!previousIsUnknown) {
+                out.add(unknownId(symbol));
+                previousIsUnknown = true;
             }
         }
     }
@@ -115,28 +118,35 @@ final class SentencePieceBpe {
     }
 
     /**
-     * Appends one byte-fallback token per UTF-8 byte of {@code symbol}; a vocabulary without byte
-     * pieces gets the unknown id once for the whole symbol, as SentencePiece does without byte fallback.
+     * Appends one byte-fallback token per UTF-8 byte of {@code symbol} and returns true, or returns
+     * false without appending when the vocabulary lacks one of those byte pieces.
+     * NOTE: an unpaired surrogate has no UTF-8 form, and Java encodes it as '?'.
      */
-    private void addByteFallback(String symbol, IntList out) {
+    private boolean addBytePieces(String symbol, IntList out) {
         byte[] bytes = symbol.getBytes(StandardCharsets.UTF_8);
-        List<Integer> ids = new ArrayList<>(bytes.length);
-        for (byte b : bytes) {
-            int id = vocabulary.byteId(b & 0xFF);
-            if (id < 0) {
-                ids = null;
-                break;
+        int[] ids = new int[bytes.length];
+        for (int i = 0; i < bytes.length; i++) {
+            ids[i] = vocabulary.byteId(bytes[i] & 0xFF);
+            if (ids[i] < 0) {
+                return false;
             }
-            ids.add(id);
         }
-        if (ids != null) {
-            ids.forEach(out::add);
-        } else if (vocabulary.unknownId() >= 0) {
-            out.add(vocabulary.unknownId());
-        } else {
+        for (int id : ids) {
+            out.add(id);
+        }
+        return true;
+    }
+
+    /**
+     * Returns the unknown id for a character without a piece. The caller emits it once for a run
+     * of such characters, as SentencePiece does without byte fallback.
+     */
+    private int unknownId(String symbol) {
+        if (vocabulary.unknownId() < 0) {
             throw new IllegalArgumentException("character '" + symbol + "' (U+"
                     + Integer.toHexString(symbol.codePointAt(0)).toUpperCase()
                     + ") is not in the vocabulary, which has neither byte-fallback pieces nor an unknown token");
         }
+        return vocabulary.unknownId();
     }
 }

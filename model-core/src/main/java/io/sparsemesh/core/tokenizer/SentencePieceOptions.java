@@ -1,7 +1,8 @@
 package io.sparsemesh.core.tokenizer;
 
 /**
- * How a SentencePiece tokenizer treats text around the vocabulary.
+ * Text handling of a SentencePiece tokenizer around its vocabulary: BOS, dummy prefix and
+ * whitespace normalization.
  *
  * @param addBos whether prompts start with BOS by default (GGUF {@code tokenizer.ggml.add_bos_token},
  *     true for Llama)
@@ -14,6 +15,6 @@ package io.sparsemesh.core.tokenizer;
  */
 public record SentencePieceOptions(boolean addBos, boolean addDummyPrefix, boolean removeExtraWhitespaces) {
 
-    /** What llama.cpp and llama2.c do for a Llama vocabulary: BOS, dummy prefix, text otherwise untouched. */
+    /** The options of llama.cpp and llama2.c for a Llama vocabulary: BOS, a dummy prefix, no whitespace normalization. */
     public static final SentencePieceOptions LLAMA = new SentencePieceOptions(true, true, false);
 }

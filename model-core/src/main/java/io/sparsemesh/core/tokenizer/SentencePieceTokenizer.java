@@ -14,7 +14,10 @@ import java.util.Set;
  * parsing off: the text is split around USER_DEFINED pieces, which are emitted whole; each other
  * fragment gets a leading space when it is first or follows such a piece (the dummy prefix), has
  * its spaces replaced by {@code ▁} and goes through {@link SentencePieceBpe}. Text that looks
- * like a control token, such as {@code "<s>"}, is encoded as plain characters.
+ * like a control token, such as {@code "<s>"}, is encoded as plain characters. Only when the
+ * options ask for {@code remove_extra_whitespaces}, as a {@code tokenizer.model} may, are spaces
+ * first trimmed and collapsed, as SentencePiece does; llama.cpp and llama2.c never do, so the
+ * same vocabulary read from GGUF or {@code tok*.bin} keeps runs of spaces.
  *
  * <p>Decoding follows llama.cpp's {@code token_to_piece}: {@code ▁} becomes a space, byte pieces
  * become their byte, USER_DEFINED pieces are copied as they are, and CONTROL, UNKNOWN, UNUSED and

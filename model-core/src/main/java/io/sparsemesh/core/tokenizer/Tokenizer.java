@@ -14,7 +14,7 @@ public interface Tokenizer {
     Set<Integer> eosIds();
 
     /**
-     * Returns whether a prompt should start with BOS, as the model's tokenizer configuration says
+     * Returns whether a prompt should start with BOS, as the model's tokenizer configuration sets it
      * (Hugging Face {@code add_bos_token}, GGUF {@code tokenizer.ggml.add_bos_token}). Callers that
      * encode a prompt pass this to {@link #encode}. By default: whenever there is a BOS id.
      */
@@ -40,7 +40,7 @@ public interface Tokenizer {
     byte[] tokenBytes(int id);
 
     /**
-     * The bytes token {@code id} adds to the decoded text when it follows token {@code previousId}
+     * Returns the bytes token {@code id} adds to the decoded text when it follows token {@code previousId}
      * (-1 when it is the first token). SentencePiece vocabularies drop the leading space of the
      * piece right after BOS, the space that encoding put in front of the text. By default this is
      * {@link #tokenBytes(int)}.

@@ -102,7 +102,7 @@ class Stories260kTokenizerTest {
     void optionsFollowEachSource() {
         assertEquals(SentencePieceOptions.LLAMA, fromBin.options());
         assertEquals(SentencePieceOptions.LLAMA, fromGguf.options());
-        // tok512.model's normalizer_spec asks for remove_extra_whitespaces, which llama.cpp ignores
+        // tok512.model's normalizer_spec sets remove_extra_whitespaces, which llama.cpp ignores
         assertEquals(new SentencePieceOptions(true, true, true), fromModel.options());
         for (SentencePieceTokenizer tokenizer : sources()) {
             assertTrue(tokenizer.addBosByDefault(), tokenizer.toString());
