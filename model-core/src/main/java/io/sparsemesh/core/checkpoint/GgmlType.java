@@ -19,7 +19,7 @@ final class GgmlType {
             14, DType.Q6_K,
             30, DType.BF16);
 
-    /** ggml's names of the ids this reader does not support, so errors can say what the file holds. */
+    /** ggml's names of the ids this reader does not support, so errors can name what the file contains. */
     private static final Map<Integer, String> OTHER_NAMES = Map.ofEntries(
             Map.entry(3, "Q4_1"), Map.entry(6, "Q5_0"), Map.entry(7, "Q5_1"), Map.entry(9, "Q8_1"),
             Map.entry(10, "Q2_K"), Map.entry(11, "Q3_K"), Map.entry(13, "Q5_K"), Map.entry(15, "Q8_K"),

@@ -26,7 +26,7 @@ import java.util.Map;
  * {@code attn_v_b} ({@code [heads, v_head_dim, kv_lora_rank]}). Both are listed as
  * {@code self_attn.k_b_proj.weight} and {@code self_attn.v_b_proj.weight}, and when the file has no
  * {@code attn_kv_b} this store also lists {@code self_attn.kv_b_proj.weight}, rebuilt on the heap
- * from the two halves when requested. Its {@link TensorInfo} has offset -1 because no file range holds it.
+ * from the two halves when requested. Its {@link TensorInfo} has offset -1 because no file range contains it.
  *
  * <p>Tensors of ggml types this reader does not decode are listed by name, and requesting one
  * throws a {@link CheckpointException} that names the tensor, the type id and the file.
@@ -60,7 +60,7 @@ public final class GgufTensorStore extends MappedTensorStore {
         return new GgufTensorStore(GgufFile.read(path));
     }
 
-    /** The parsed header, for metadata such as {@code tokenizer.ggml.tokens}. */
+    /** Returns the parsed header, for metadata such as {@code tokenizer.ggml.tokens}. */
     public GgufFile gguf() {
         return gguf;
     }

@@ -25,7 +25,7 @@ import java.util.List;
  * <p>Matrices are stored {@code [out][in]} like PyTorch's {@code Linear.weight}, and each layer's
  * slice is listed under its Hugging Face name ({@code w1} is {@code gate_proj}, {@code w3}
  * {@code up_proj}, {@code w2} {@code down_proj}). The Q/K rows keep the order of Meta's original
- * Llama code, which rotates adjacent pairs, so the config says {@link RopeLayout#INTERLEAVED}.
+ * Llama code, which rotates adjacent pairs, so the config has {@link RopeLayout#INTERLEAVED}.
  */
 public final class Llama2cTensorStore extends MappedTensorStore {
 
@@ -83,7 +83,7 @@ public final class Llama2cTensorStore extends MappedTensorStore {
         return store;
     }
 
-    /** The model shape from the header: RoPE θ 10000, RMSNorm ε 1e-5, BOS 1, EOS 2 as llama2.c's run.c uses them. */
+    /** Returns the model shape from the header, with RoPE θ 10000, RMSNorm ε 1e-5, BOS 1 and EOS 2 as llama2.c's run.c uses them. */
     public ModelConfig config() {
         return config;
     }

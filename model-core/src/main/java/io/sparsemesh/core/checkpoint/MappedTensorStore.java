@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A {@link TensorStore} over tensors that lie in byte ranges of files. Each tensor a caller
  * requests is mapped alone ({@code FileChannel.map(READ_ONLY, offset, size, arena)}), so the bytes
- * of tensors nobody requests are never read, and files over 2 GiB work. Subclasses only list the
+ * of unrequested tensors are never read, and files over 2 GiB work. Subclasses only list the
  * tensors: format readers fill {@link #tensors} in their constructor.
  *
  * <p>FP8 E4M3 weights are dequantised with the {@code <name>_scale_inv} tensor beside them: every
@@ -122,8 +122,17 @@ public abstract class MappedTensorStore implements TensorStore {
             case F8_E4M3 -> dequantiseFp8(info, rows, cols);
             case I32, I64 -> throw new CheckpointException("tensor '" + name + "' in " + info.file() + " is "
                     + info.dtype() + ", an integer type, not a weight matrix");
-            default -> Matrices.mapped(info.dtype(), segment(info), rows, cols);
+            default -> mapped(info, rows, cols);
         };
+    }
+
+    private Matrix mapped(TensorInfo info, int rows, int cols) {
+        try {
+            return Matrices.mapped(info.dtype(), segment(info), rows, cols);
+        } catch (UnsupportedOperationException e) {
+            throw new CheckpointException("tensor '" + info.name() + "' in " + info.file() + " is " + info.dtype()
+                    + ", which the matrix kernels cannot read yet: " + e.getMessage(), e);
+        }
     }
 
     @Override

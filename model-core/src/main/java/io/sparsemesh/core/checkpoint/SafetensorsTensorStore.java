@@ -113,7 +113,7 @@ public final class SafetensorsTensorStore extends MappedTensorStore {
         }
     }
 
-    /** Lists the tensors of {@code file}; with {@code expected} non-null, fails unless the file holds each of them. */
+    /** Lists the tensors of {@code file}; with {@code expected} non-null, fails unless the file contains each of them. */
     private void addFile(Path file, Set<String> expected) {
         Header header = readHeader(file);
         JsonNode json = header.json();

@@ -75,6 +75,7 @@ public final class GgufConfigReader {
         int layers = getInt("block_count");
         int heads = getInt("attention.head_count");
         int ropeDim = getInt("rope.dimension_count");
+
         // Files from llama.cpp's MLA converter store llama.cpp's compressed MQA view in key_length and
         // value_length (kv_lora_rank + rope, kv_lora_rank) and the per-head sizes in the *_mla keys.
         boolean mlaKeys = contains("attention.key_length_mla");
@@ -87,6 +88,7 @@ public final class GgufConfigReader {
             // NOTE: the lightning indexer of DeepSeek-V3.2 GGUF files is not read; such a model runs with dense attention.
             log.warn("GGUF file {} has lightning indexer keys, which this reader ignores", gguf.path());
         }
+
         return new ModelConfig(
                 Architecture.DEEPSEEK_V3,
                 vocabSize(),
@@ -147,8 +149,18 @@ public final class GgufConfigReader {
      * so both are taken from it (DeepSeek-V3's own config sets them equal).
      */
     private YarnScaling yarn() {
-        if (!"yarn".equals(gguf.getString(key("rope.scaling.type"), "none"))) {
+        if (gguf.tensors().containsKey("rope_freqs.weight")) {
+            // NOTE: Llama 3.1 style per-frequency factors are not applied; long-context outputs will differ from llama.cpp.
+            log.warn("GGUF file {} has a rope_freqs.weight tensor, whose RoPE frequency factors this reader ignores",
+                    gguf.path());
+        }
+        String type = gguf.getString(key("rope.scaling.type"), "none");
+        if (type.equals("none")) {
             return null;
+        }
+        if (!type.equals("yarn")) {
+            throw new CheckpointException("GGUF file " + gguf.path() + ": " + key("rope.scaling.type") + " is '" + type
+                    + "'; supported RoPE scaling types are none and yarn");
         }
         double mscaleAllDim = getDouble("rope.scaling.yarn_log_multiplier", 0.0) / 0.1;
         return new YarnScaling(

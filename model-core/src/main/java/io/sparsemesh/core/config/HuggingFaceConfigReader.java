@@ -190,7 +190,12 @@ public final class HuggingFaceConfigReader {
         } else if (pattern.isString() || pattern.isArray()) {
             if (pattern.isString()) {
                 for (char c : pattern.asString().toCharArray()) {
-                    types.add(indexerType(c == 'F' ? "full" : c == 'S' ? "shared" : String.valueOf(c), "index_topk_pattern"));
+                    String type = switch (c) {
+                        case 'F' -> "full";
+                        case 'S' -> "shared";
+                        default -> String.valueOf(c);
+                    };
+                    types.add(indexerType(type, "index_topk_pattern"));
                 }
             } else {
                 for (JsonNode type : pattern) {
@@ -279,7 +284,9 @@ public final class HuggingFaceConfigReader {
 
     /**
      * Reads RoPE from {@code rope_parameters}, or from the older top-level {@code rope_theta} and
-     * {@code rope_scaling}. Only the default and YaRN rope types are supported.
+     * {@code rope_scaling}. Only the default and YaRN rope types are supported. A missing YaRN
+     * {@code mscale} or {@code mscale_all_dim} is 0, as {@link YarnScaling} defines: transformers then
+     * skips the mscale ratio and uses the plain YaRN attention factor.
      */
     private RopeConfig rope(RopeLayout layout, int rotaryDim) {
         JsonNode parameters = json.path("rope_parameters");
@@ -295,7 +302,7 @@ public final class HuggingFaceConfigReader {
                     parameters.path("original_max_position_embeddings").asInt(optionalInt("max_position_embeddings", 4096)),
                     parameters.path("beta_fast").asDouble(32.0),
                     parameters.path("beta_slow").asDouble(1.0),
-                    parameters.path("mscale").asDouble(1.0),
+                    parameters.path("mscale").asDouble(0.0),
                     parameters.path("mscale_all_dim").asDouble(0.0));
             default -> throw new CheckpointException(source + ": rope type '" + type + "' is not supported;"
                     + " supported types are default and yarn");

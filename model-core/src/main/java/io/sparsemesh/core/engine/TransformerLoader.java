@@ -5,6 +5,12 @@ import io.sparsemesh.core.checkpoint.TensorStore;
 import io.sparsemesh.core.config.ModelConfig;
 import io.sparsemesh.core.gqa.GroupedQueryAttention;
 import io.sparsemesh.core.layer.RmsNorm;
+import io.sparsemesh.core.mla.MultiHeadLatentAttention;
+import io.sparsemesh.core.moe.ExpertBackend;
+import io.sparsemesh.core.moe.ExpertShard;
+import io.sparsemesh.core.moe.MixtureOfExperts;
+import io.sparsemesh.core.moe.MoeGate;
+import io.sparsemesh.core.moe.ShardLayout;
 import io.sparsemesh.core.tensor.Matrix;
 
 /** Builds a whole {@link Transformer} in this process from a checkpoint's tensors. */
@@ -26,12 +32,14 @@ public final class TransformerLoader {
         RmsNorm[] inputNorms = new RmsNorm[layers];
         RmsNorm[] postAttentionNorms = new RmsNorm[layers];
         ChannelMixer[] channelMixers = new ChannelMixer[layers];
+        ExpertBackend experts = config.moe() == null ? null : ExpertShard.load(store, config, new ShardLayout(1), 0,
+                ExpertShard.DensePlacement.ROUTER);
         for (int layer = 0; layer < layers; layer++) {
             String prefix = "model.layers." + layer;
             inputNorms[layer] = new RmsNorm(store.vector(prefix + ".input_layernorm.weight", hidden), eps);
             postAttentionNorms[layer] = new RmsNorm(store.vector(prefix + ".post_attention_layernorm.weight", hidden), eps);
             attentionLayers[layer] = loadAttention(store, config, layer);
-            channelMixers[layer] = loadChannelMixer(store, config, layer);
+            channelMixers[layer] = loadChannelMixer(store, config, layer, experts);
         }
 
         Matrix embedTokens = store.matrix("model.embed_tokens.weight", config.vocabSize(), hidden);
@@ -45,16 +53,21 @@ public final class TransformerLoader {
                 finalNorm, lmHead);
     }
 
-    static AttentionLayer loadAttention(TensorStore store, ModelConfig config, int layer) {
-        if (config.architecture().usesMla()) {
-            throw new UnsupportedOperationException("MLA layers are not wired into the engine yet");
-        }
-        return GroupedQueryAttention.load(store, config, layer);
+    /** Loads layer {@code layer}'s sequence mixer: MLA (with its indexer when sparse) or GQA. */
+    public static AttentionLayer loadAttention(TensorStore store, ModelConfig config, int layer) {
+        return config.architecture().usesMla()
+                ? MultiHeadLatentAttention.load(store, config, layer)
+                : GroupedQueryAttention.load(store, config, layer);
     }
 
-    static ChannelMixer loadChannelMixer(TensorStore store, ModelConfig config, int layer) {
+    /**
+     * Loads layer {@code layer}'s channel mixer: for a MoE layer the gate and shared experts, with
+     * routed experts running in {@code experts}; for a dense layer its FFN in this process.
+     */
+    public static ChannelMixer loadChannelMixer(TensorStore store, ModelConfig config, int layer, ExpertBackend experts) {
         if (config.isMoeLayer(layer)) {
-            throw new UnsupportedOperationException("MoE layers are not wired into the engine yet");
+            return new ExpertMixer(layer, MoeGate.load(store, config, layer), experts,
+                    MixtureOfExperts.loadSharedExperts(store, config, layer));
         }
         return DenseMlp.load(store, "model.layers." + layer + ".mlp", config.hiddenSize(), config.intermediateSize());
     }

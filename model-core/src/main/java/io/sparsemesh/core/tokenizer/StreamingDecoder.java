@@ -6,11 +6,14 @@ import java.nio.charset.StandardCharsets;
 /**
  * Incremental detokenisation of one sequence. Bytes of a UTF-8 character that is not complete yet
  * are held back until the token that completes it arrives, so no chunk ends inside a character.
+ * Each token's bytes come from {@link Tokenizer#tokenBytesAfter} with the token before it, so the
+ * chunks of a sequence concatenate to what {@link Tokenizer#decode} returns for it. Not thread-safe.
  */
 public class StreamingDecoder {
 
     private final Tokenizer tokenizer;
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+    private int previousId = -1;
 
     public StreamingDecoder(Tokenizer tokenizer) {
         this.tokenizer = tokenizer;
@@ -18,7 +21,8 @@ public class StreamingDecoder {
 
     /** Adds token {@code id} and returns the text it completes (possibly empty). */
     public String push(int id) {
-        pending.writeBytes(tokenizer.tokenBytes(id));
+        pending.writeBytes(tokenizer.tokenBytesAfter(previousId, id));
+        previousId = id;
         byte[] bytes = pending.toByteArray();
         int complete = Utf8.completePrefixLength(bytes);
         pending.reset();

@@ -1,5 +1,6 @@
 package io.sparsemesh.core.checkpoint;
 
+import io.sparsemesh.core.tensor.DType;
 import io.sparsemesh.core.tensor.Matrix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -220,6 +221,25 @@ class GgufTensorStoreTest {
                 assertEquals(0.5f * (i - 16), q.get(0, i), "q[" + i + "]");
             }
             assertEquals(34, store.mappedBytes());
+        }
+    }
+
+    @Test
+    void kQuantTensorsHaveSuperBlockSizes() throws IOException {
+        Path file = new GgufWriter()
+                .tensor("blk.0.ffn_up.weight", 12, new long[] {512, 3}, new byte[6 * 144])
+                .tensor("blk.0.ffn_down.weight", 14, new long[] {256, 2}, new byte[2 * 210])
+                .write(dir.resolve("k.gguf"));
+
+        try (GgufTensorStore store = GgufTensorStore.open(file)) {
+            TensorInfo up = store.info("model.layers.0.mlp.up_proj.weight");
+            TensorInfo down = store.info("model.layers.0.mlp.down_proj.weight");
+
+            assertEquals(DType.Q4_K, up.dtype());
+            assertEquals(6 * 144, up.byteSize());
+            assertEquals(DType.Q6_K, down.dtype());
+            assertEquals(2 * 210, down.byteSize());
+            assertEquals(GgufFile.alignUp(up.offset() + up.byteSize(), 32), down.offset());
         }
     }
 

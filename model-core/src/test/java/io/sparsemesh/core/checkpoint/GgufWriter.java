@@ -97,12 +97,14 @@ public final class GgufWriter {
             out.u32(entry.type().id());
             writeValue(out, entry.type(), entry.value());
         }
+
         long[] offsets = new long[tensors.size()];
         long next = 0;
         for (int i = 0; i < tensors.size(); i++) {
             offsets[i] = next;
             next = align(next + tensors.get(i).data().length);
         }
+
         for (int i = 0; i < tensors.size(); i++) {
             Tensor tensor = tensors.get(i);
             out.string(tensor.name());
@@ -113,6 +115,7 @@ public final class GgufWriter {
             out.u32(tensor.ggmlType());
             out.u64(offsets[i]);
         }
+
         out.padTo(align(out.size()));
         long dataStart = out.size();
         for (int i = 0; i < tensors.size(); i++) {

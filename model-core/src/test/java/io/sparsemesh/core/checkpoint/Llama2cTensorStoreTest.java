@@ -61,11 +61,11 @@ class Llama2cTensorStoreTest {
             for (String name : bin.tensorNames()) {
                 long[] shape = bin.info(name).shape();
                 assertArrayEquals(shape, gguf.info(name).shape(), name);
-                assertArrayEquals(read(bin, name, shape), read(gguf, name, shape), name);
+                assertArrayEquals(TensorValues.read(bin, name, shape), TensorValues.read(gguf, name, shape), name);
             }
             long[] embeddingShape = {512, 64};
-            assertArrayEquals(read(bin, "model.embed_tokens.weight", embeddingShape),
-                    read(gguf, "lm_head.weight", embeddingShape));
+            assertArrayEquals(TensorValues.read(bin, "model.embed_tokens.weight", embeddingShape),
+                    TensorValues.read(gguf, "lm_head.weight", embeddingShape));
         }
     }
 
@@ -121,17 +121,5 @@ class Llama2cTensorStoreTest {
             bytes.putFloat(value);
         }
         return Files.write(dir.resolve("model.bin"), bytes.array());
-    }
-
-    private static float[] read(TensorStore store, String name, long[] shape) {
-        if (shape.length == 1) {
-            return store.vector(name, (int) shape[0]);
-        }
-        Matrix matrix = store.matrix(name, (int) shape[0], (int) shape[1]);
-        float[] out = new float[matrix.rows() * matrix.cols()];
-        for (int r = 0; r < matrix.rows(); r++) {
-            matrix.copyRow(r, out, r * matrix.cols());
-        }
-        return out;
     }
 }

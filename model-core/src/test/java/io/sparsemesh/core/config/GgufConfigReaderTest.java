@@ -117,6 +117,25 @@ class GgufConfigReaderTest {
     }
 
     @Test
+    void linearRopeScalingIsRejected() throws IOException {
+        Path file = new GgufWriter()
+                .putString("general.architecture", "llama")
+                .putUint32("llama.embedding_length", 64)
+                .putUint32("llama.attention.head_count", 8)
+                .putUint32("llama.block_count", 1)
+                .putUint32("llama.feed_forward_length", 128)
+                .putUint32("llama.context_length", 256)
+                .putUint32("llama.vocab_size", 32)
+                .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f)
+                .putString("llama.rope.scaling.type", "linear")
+                .write(dir.resolve("linear.gguf"));
+
+        CheckpointException e = assertThrows(CheckpointException.class, () -> GgufConfigReader.read(GgufFile.read(file)));
+
+        assertTrue(e.getMessage().contains("'linear'"), e.getMessage());
+    }
+
+    @Test
     void unsupportedArchitectureIsRejected() throws IOException {
         Path file = new GgufWriter().putString("general.architecture", "mamba").write(dir.resolve("m.gguf"));
 

@@ -90,6 +90,17 @@ class HuggingFaceConfigReaderTest {
     }
 
     @Test
+    void yarnWithoutMscaleIsZero() throws IOException {
+        Map<String, Object> json = deepseek("DeepseekV3ForCausalLM", 2);
+        json.put("rope_parameters", Map.of("rope_type", "yarn", "rope_theta", 10000.0, "factor", 8.0,
+                "original_max_position_embeddings", 512));
+
+        YarnScaling yarn = read(json).rope().yarn();
+
+        assertEquals(new YarnScaling(8.0, 512, 32.0, 1.0, 0.0, 0.0), yarn);
+    }
+
+    @Test
     void ropeInterleaveFalseMeansNeox() throws IOException {
         Map<String, Object> json = deepseek("DeepseekV3ForCausalLM", 2);
         json.put("rope_interleave", false);
