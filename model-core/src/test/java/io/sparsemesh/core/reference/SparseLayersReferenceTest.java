@@ -1,5 +1,6 @@
 package io.sparsemesh.core.reference;
 
+import io.sparsemesh.core.TestData;
 import io.sparsemesh.core.checkpoint.Checkpoints;
 import io.sparsemesh.core.checkpoint.ModelCheckpoint;
 import io.sparsemesh.core.config.Architecture;
@@ -17,7 +18,6 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,9 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * per-layer values (output, selected positions, routed experts) at the last position of the
  * 40-token prompt.
  */
-class HfTinyReferenceTest {
+class SparseLayersReferenceTest {
 
-    private static final Path HF_TINY = Path.of("/work/shared/data/reference/hf-tiny");
     private static final List<String> MODELS = List.of("deepseek_v3_tiny", "glm_moe_dsa_tiny_b");
     private static final double LOGIT_TOLERANCE = 1e-4;
     private static final int CAPACITY = 64;
@@ -195,7 +194,7 @@ class HfTinyReferenceTest {
     }
 
     private static ModelCheckpoint open(String model) {
-        ModelCheckpoint checkpoint = Checkpoints.open(HF_TINY.resolve(model), null);
+        ModelCheckpoint checkpoint = Checkpoints.open(TestData.hfTiny(model), null);
         ModelConfig config = checkpoint.config();
         if (config.architecture() != Architecture.GLM_MOE_DSA) {
             return checkpoint;
@@ -220,7 +219,7 @@ class HfTinyReferenceTest {
 
     private static JsonNode expected(String model) {
         try {
-            return JsonMapper.builder().build().readTree(Files.readString(HF_TINY.resolve(model).resolve("expected.json")));
+            return JsonMapper.builder().build().readTree(Files.readString(TestData.hfTiny(model).resolve("expected.json")));
         } catch (IOException e) {
             throw new IllegalStateException("failed to read expected.json of " + model, e);
         }
