@@ -31,6 +31,7 @@ sealed interface KeySelection {
 
         @Override
         public void prepare(AttentionBatch batch, float[] input, float[] queryLatent, Workspace workspace) {
+            // nothing to choose: every row attends to all positions up to its own
         }
 
         @Override
