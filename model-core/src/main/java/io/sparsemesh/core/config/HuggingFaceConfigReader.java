@@ -136,32 +136,30 @@ public final class HuggingFaceConfigReader {
 
     /**
      * Returns the RoPE pairing of the MLA attention. An explicit {@code rope_interleave} wins. Without
-     * it, DeepSeek models rotate adjacent pairs (transformers' {@code DeepseekV3Config} defaults
-     * {@code rope_interleave} to true), while transformers' {@code modeling_glm_moe_dsa.py} applies
-     * {@code rotate_half} to GLM's rope slice and reads no such field.
+     * it, every MLA family rotates adjacent pairs: transformers' {@code DeepseekV3Config} defaults
+     * {@code rope_interleave} to true, and the GLM-5 reference outputs in {@code testdata/hf-tiny}
+     * (transformers commit decba1d2) match only with adjacent pairs in both MLA and the indexer.
      */
     private RopeLayout mlaRopeLayout() {
-        if (json.has("rope_interleave")) {
-            return optionalBoolean("rope_interleave", true) ? RopeLayout.INTERLEAVED : RopeLayout.NEOX;
-        }
-        return architecture == Architecture.GLM_MOE_DSA ? RopeLayout.NEOX : RopeLayout.INTERLEAVED;
+        return optionalBoolean("rope_interleave", true) ? RopeLayout.INTERLEAVED : RopeLayout.NEOX;
     }
 
     /**
      * Reads the lightning indexer of DeepSeek-V3.2 and GLM-5, or returns null for other families.
      *
      * <p>The indexer rotates the first {@code qk_rope_head_dim} dimensions of each of its heads
-     * (rope slice first, unlike the MLA heads). Its pairing is half-split ({@link RopeLayout#NEOX})
-     * in DeepSeek's reference {@code inference/model.py} ("rope in indexer is not interleaved") and in
-     * transformers' {@code modeling_deepseek_v32.py} and {@code modeling_glm_moe_dsa.py}. GLM-5's
-     * released config sets {@code indexer_rope_interleave: true}, which vLLM's {@code deepseek_v2.py}
-     * honours with adjacent pairs, so an explicit {@code indexer_rope_interleave} wins here too.
+     * (rope slice first, unlike the MLA heads). The two families pair them differently: DeepSeek-V3.2
+     * half-splits ({@link RopeLayout#NEOX}; DeepSeek's reference {@code inference/model.py} says "rope
+     * in indexer is not interleaved"), while GLM-5 rotates adjacent pairs (its released config sets
+     * {@code indexer_rope_interleave: true}, and the hf-tiny GLM reference outputs match only so).
+     * An explicit {@code indexer_rope_interleave} wins.
      */
     private IndexerConfig indexer(int layers, int ropeDim) {
         if (architecture != Architecture.DEEPSEEK_V32 && architecture != Architecture.GLM_MOE_DSA) {
             return null;
         }
-        RopeLayout layout = optionalBoolean("indexer_rope_interleave", false) ? RopeLayout.INTERLEAVED : RopeLayout.NEOX;
+        boolean interleaved = optionalBoolean("indexer_rope_interleave", architecture == Architecture.GLM_MOE_DSA);
+        RopeLayout layout = interleaved ? RopeLayout.INTERLEAVED : RopeLayout.NEOX;
         return new IndexerConfig(
                 optionalInt("index_n_heads", architecture == Architecture.DEEPSEEK_V32 ? 64 : 32),
                 optionalInt("index_head_dim", 128),

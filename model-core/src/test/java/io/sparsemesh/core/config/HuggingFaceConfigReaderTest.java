@@ -63,8 +63,8 @@ class HuggingFaceConfigReaderTest {
         assertEquals(128, config.maxPositionEmbeddings());
         assertEquals(1e-5f, config.rmsNormEps());
         assertEquals(new MlaConfig(32, 32, 16, 8, 16), config.mla());
-        assertEquals(new RopeConfig(1_000_000.0, RopeLayout.NEOX, 8, null), config.rope());
-        assertEquals(new IndexerConfig(2, 16, 8, 8, RopeLayout.NEOX, List.of(FULL, FULL, FULL)), config.indexer());
+        assertEquals(new RopeConfig(1_000_000.0, RopeLayout.INTERLEAVED, 8, null), config.rope());
+        assertEquals(new IndexerConfig(2, 16, 8, 8, RopeLayout.INTERLEAVED, List.of(FULL, FULL, FULL)), config.indexer());
         assertEquals(new MoeConfig(8, 1, 2, 2, 1, 2.5, true, ScoringFunction.SIGMOID, 48,
                 List.of(DENSE, SPARSE, SPARSE)), config.moe());
     }
