@@ -29,6 +29,7 @@ public final class Scheduler implements AutoCloseable {
     private final List<Sequence> running = new ArrayList<>();
     private final AtomicLong nextSequenceId = new AtomicLong(1);
     private final Thread stepThread;
+    private final StepObserver stepObserver;
     private volatile boolean closed;
     private volatile int runningCount;
 
@@ -41,7 +42,12 @@ public final class Scheduler implements AutoCloseable {
     private float[] logits = new float[0];
 
     public Scheduler(Transformer model, EngineOptions options) {
+        this(model, options, StepObserver.NONE);
+    }
+
+    public Scheduler(Transformer model, EngineOptions options, StepObserver stepObserver) {
         this.model = model;
+        this.stepObserver = stepObserver;
         this.options = options;
         this.eosTokenIds = Set.copyOf(model.config().eosTokenIds());
         this.stepThread = Thread.ofPlatform().name("sparsemesh-scheduler").daemon().unstarted(this::runLoop);
@@ -129,8 +135,29 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    /** Builds one step from the running sequences, runs it, and samples where a sequence is ready. */
+    /**
+     * Builds one step from the running sequences, runs it, and samples where a sequence is ready.
+     * When a backend fails for some sequences only, those end with the error and the step runs
+     * again without them: caches store by position, so rerunning a step's rows is harmless.
+     */
     private void runStep() {
+        for (int attempt = 1; !running.isEmpty(); attempt++) {
+            try {
+                buildAndRunStep();
+                return;
+            } catch (SequencesFailedException e) {
+                log.warn("Step attempt {} failed for sequences {} ({}): {}", attempt,
+                        java.util.Arrays.toString(e.sequenceIds()), e.code(), e.getMessage());
+                failSequences(e);
+            } catch (RuntimeException e) {
+                log.error("Forward step failed; ending its {} sequences", running.size(), e);
+                failAll(e);
+                return;
+            }
+        }
+    }
+
+    private void buildAndRunStep() {
         int budget = options.maxStepTokens();
         int rows = 0;
         int sampled = 0;
@@ -165,13 +192,9 @@ public final class Scheduler implements AutoCloseable {
         if (logits.length < sampled * vocab) {
             logits = new float[sampled * vocab];
         }
-        try {
-            model.step(stepSequenceIds, stepTokens, stepPositions, rows, logitRows, sampled, logits);
-        } catch (RuntimeException e) {
-            log.error("Forward step of {} rows failed; ending its {} sequences", rows, running.size(), e);
-            failAll(e);
-            return;
-        }
+        long start = System.nanoTime();
+        model.step(stepSequenceIds, stepTokens, stepPositions, rows, logitRows, sampled, logits);
+        stepObserver.onStep(rows, sampled, running.size(), waiting.size(), System.nanoTime() - start);
 
         for (Sequence sequence : running) {
             sequence.cached += sequence.scheduled;
@@ -181,6 +204,33 @@ public final class Scheduler implements AutoCloseable {
             accept(sampledSequences[i], sampledSequences[i].sampler.sample(logits, i * vocab, vocab));
         }
         running.removeIf(sequence -> sequence.finished);
+    }
+
+    private void failSequences(SequencesFailedException error) {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            Sequence sequence = running.get(i);
+            sequence.scheduled = 0;
+            if (error.contains(sequence.id)) {
+                running.remove(i);
+                sequence.finished = true;
+                release(sequence);
+                try {
+                    sequence.listener.onError(error);
+                } catch (RuntimeException e) {
+                    log.warn("Listener of request {} failed in onError", sequence.request.requestId(), e);
+                }
+            }
+        }
+    }
+
+    /** Frees a sequence's caches; a backend that cannot be reached is logged, not rethrown. */
+    private void release(Sequence sequence) {
+        try {
+            model.release(sequence.id);
+        } catch (RuntimeException e) {
+            log.warn("Failed to release the caches of sequence {} (request {})", sequence.id,
+                    sequence.request.requestId(), e);
+        }
     }
 
     /** Delivers a sampled token and decides whether the sequence goes on. */
@@ -220,7 +270,7 @@ public final class Scheduler implements AutoCloseable {
 
     private void finish(Sequence sequence, FinishReason reason) {
         sequence.finished = true;
-        model.release(sequence.id);
+        release(sequence);
         long firstToken = sequence.firstTokenNanos == 0 ? 0 : sequence.firstTokenNanos - sequence.submittedNanos;
         long decode = sequence.firstTokenNanos == 0 ? 0 : sequence.lastTokenNanos - sequence.firstTokenNanos;
         GenerationStats stats = new GenerationStats(sequence.request.promptTokens().length, sequence.generated,
@@ -238,7 +288,7 @@ public final class Scheduler implements AutoCloseable {
         waiting.drainTo(failed);
         for (Sequence sequence : failed) {
             sequence.finished = true;
-            model.release(sequence.id);
+            release(sequence);
             try {
                 sequence.listener.onError(error);
             } catch (RuntimeException e) {

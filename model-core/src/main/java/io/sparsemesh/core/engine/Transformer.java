@@ -57,8 +57,20 @@ public final class Transformer implements AutoCloseable {
      * @param logitRows   rows whose next-token logits are wanted, in increasing order
      * @param logitCount  number of entries of {@code logitRows} to use
      * @param logits      receives {@code logitCount × vocab} logits, in the order of {@code logitRows}
+     * @throws SequencesFailedException when a backend failed for some sequences only; the step may
+     *                                  be run again without them
      */
     public void step(long[] sequenceIds, int[] tokens, int[] positions, int rows,
+                     int[] logitRows, int logitCount, float[] logits) {
+        try {
+            run(sequenceIds, tokens, positions, rows, logitRows, logitCount, logits);
+        } catch (RowsFailedException e) {
+            long[] failed = java.util.Arrays.stream(e.rows()).mapToLong(row -> sequenceIds[row]).distinct().toArray();
+            throw new SequencesFailedException(failed, e.code(), e.getMessage(), e);
+        }
+    }
+
+    private void run(long[] sequenceIds, int[] tokens, int[] positions, int rows,
                      int[] logitRows, int logitCount, float[] logits) {
         int hidden = config.hiddenSize();
         float[] x = workspace.floats(Buffer.HIDDEN, rows * hidden);

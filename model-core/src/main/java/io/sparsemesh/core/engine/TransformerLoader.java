@@ -24,22 +24,41 @@ public final class TransformerLoader {
      * {@code contextCapacity} tokens per sequence.
      */
     public static Transformer loadLocal(ModelConfig config, TensorStore store, int contextCapacity) {
+        AttentionLayer[] attentionLayers = new AttentionLayer[config.numLayers()];
+        for (int layer = 0; layer < attentionLayers.length; layer++) {
+            attentionLayers[layer] = loadAttention(store, config, layer);
+        }
+        LocalAttention attention = new LocalAttention(attentionLayers, 0, contextCapacity);
+        ExpertBackend experts = config.moe() == null ? null : ExpertShard.load(store, config, new ShardLayout(1), 0,
+                ExpertShard.DensePlacement.ROUTER);
+        return loadRouter(config, store, attention, experts, ExpertShard.DensePlacement.ROUTER);
+    }
+
+    /**
+     * Loads the parts of a model that the router runs — embeddings, norms, MoE gates and shared
+     * experts, dense FFNs unless they are placed on shards, final norm and LM head — around
+     * attention and expert backends that may live in other processes.
+     *
+     * @param experts        runs routed experts, and dense FFNs when {@code densePlacement} is SHARDS;
+     *                       may be null for a dense model whose FFNs stay here
+     * @param densePlacement where dense layers' FFNs run
+     */
+    public static Transformer loadRouter(ModelConfig config, TensorStore store, AttentionBackend attention,
+                                         ExpertBackend experts, ExpertShard.DensePlacement densePlacement) {
         int layers = config.numLayers();
         int hidden = config.hiddenSize();
         float eps = config.rmsNormEps();
 
-        AttentionLayer[] attentionLayers = new AttentionLayer[layers];
         RmsNorm[] inputNorms = new RmsNorm[layers];
         RmsNorm[] postAttentionNorms = new RmsNorm[layers];
         ChannelMixer[] channelMixers = new ChannelMixer[layers];
-        ExpertBackend experts = config.moe() == null ? null : ExpertShard.load(store, config, new ShardLayout(1), 0,
-                ExpertShard.DensePlacement.ROUTER);
         for (int layer = 0; layer < layers; layer++) {
             String prefix = "model.layers." + layer;
             inputNorms[layer] = new RmsNorm(store.vector(prefix + ".input_layernorm.weight", hidden), eps);
             postAttentionNorms[layer] = new RmsNorm(store.vector(prefix + ".post_attention_layernorm.weight", hidden), eps);
-            attentionLayers[layer] = loadAttention(store, config, layer);
-            channelMixers[layer] = loadChannelMixer(store, config, layer, experts);
+            channelMixers[layer] = !config.isMoeLayer(layer) && densePlacement == ExpertShard.DensePlacement.SHARDS
+                    ? new ShardedDenseMlp(layer, experts)
+                    : loadChannelMixer(store, config, layer, experts);
         }
 
         Matrix embedTokens = store.matrix("model.embed_tokens.weight", config.vocabSize(), hidden);
@@ -48,7 +67,6 @@ public final class TransformerLoader {
                 : store.matrix("lm_head.weight", config.vocabSize(), hidden);
         RmsNorm finalNorm = new RmsNorm(store.vector("model.norm.weight", hidden), eps);
 
-        LocalAttention attention = new LocalAttention(attentionLayers, 0, contextCapacity);
         return new Transformer(config, embedTokens, inputNorms, postAttentionNorms, attention, channelMixers,
                 finalNorm, lmHead);
     }
