@@ -4,6 +4,7 @@ import io.sparsemesh.core.layer.SwiGluMlp;
 import io.sparsemesh.core.moe.ExpertBackend;
 import io.sparsemesh.core.moe.ExpertRouting;
 import io.sparsemesh.core.moe.MoeGate;
+import io.sparsemesh.core.moe.RoutingObserver;
 import io.sparsemesh.core.tensor.Workspace;
 
 /**
@@ -19,9 +20,16 @@ public final class ExpertMixer implements ChannelMixer {
     private final MoeGate gate;
     private final ExpertBackend experts;
     private final SwiGluMlp sharedExperts; // null when the layer has none
+    private final RoutingObserver observer;
     private ExpertRouting routing;
 
     public ExpertMixer(int layer, MoeGate gate, ExpertBackend experts, SwiGluMlp sharedExperts) {
+        this(layer, gate, experts, sharedExperts, RoutingObserver.NONE);
+    }
+
+    public ExpertMixer(int layer, MoeGate gate, ExpertBackend experts, SwiGluMlp sharedExperts,
+                       RoutingObserver observer) {
+        this.observer = observer;
         this.layer = layer;
         this.gate = gate;
         this.experts = experts;
@@ -37,6 +45,7 @@ public final class ExpertMixer implements ChannelMixer {
         // the gate picks each row's experts and weights
         ExpertRouting step = new ExpertRouting(rows, gate.expertsPerToken(), routing.expertIds(), routing.weights());
         gate.route(input, step, workspace);
+        observer.onRouted(layer, step);
 
         // routed experts, wherever they run
         experts.forwardRouted(layer, input, rows, step, output);

@@ -10,6 +10,7 @@ import io.sparsemesh.core.moe.ExpertBackend;
 import io.sparsemesh.core.moe.ExpertShard;
 import io.sparsemesh.core.moe.MixtureOfExperts;
 import io.sparsemesh.core.moe.MoeGate;
+import io.sparsemesh.core.moe.RoutingObserver;
 import io.sparsemesh.core.moe.ShardLayout;
 import io.sparsemesh.core.tensor.Matrix;
 
@@ -45,6 +46,13 @@ public final class TransformerLoader {
      */
     public static Transformer loadRouter(ModelConfig config, TensorStore store, AttentionBackend attention,
                                          ExpertBackend experts, ExpertShard.DensePlacement densePlacement) {
+        return loadRouter(config, store, attention, experts, densePlacement, RoutingObserver.NONE);
+    }
+
+    /** As {@link #loadRouter(ModelConfig, TensorStore, AttentionBackend, ExpertBackend, ExpertShard.DensePlacement)}, reporting every gate decision to {@code routingObserver}. */
+    public static Transformer loadRouter(ModelConfig config, TensorStore store, AttentionBackend attention,
+                                         ExpertBackend experts, ExpertShard.DensePlacement densePlacement,
+                                         RoutingObserver routingObserver) {
         int layers = config.numLayers();
         int hidden = config.hiddenSize();
         float eps = config.rmsNormEps();
@@ -58,7 +66,7 @@ public final class TransformerLoader {
             postAttentionNorms[layer] = new RmsNorm(store.vector(prefix + ".post_attention_layernorm.weight", hidden), eps);
             channelMixers[layer] = !config.isMoeLayer(layer) && densePlacement == ExpertShard.DensePlacement.SHARDS
                     ? new ShardedDenseMlp(layer, experts)
-                    : loadChannelMixer(store, config, layer, experts);
+                    : loadChannelMixer(store, config, layer, experts, routingObserver);
         }
 
         Matrix embedTokens = store.matrix("model.embed_tokens.weight", config.vocabSize(), hidden);
@@ -82,10 +90,11 @@ public final class TransformerLoader {
      * Loads layer {@code layer}'s channel mixer: for a MoE layer the gate and shared experts, with
      * routed experts running in {@code experts}; for a dense layer its FFN in this process.
      */
-    public static ChannelMixer loadChannelMixer(TensorStore store, ModelConfig config, int layer, ExpertBackend experts) {
+    public static ChannelMixer loadChannelMixer(TensorStore store, ModelConfig config, int layer, ExpertBackend experts,
+                                                RoutingObserver routingObserver) {
         if (config.isMoeLayer(layer)) {
             return new ExpertMixer(layer, MoeGate.load(store, config, layer), experts,
-                    MixtureOfExperts.loadSharedExperts(store, config, layer));
+                    MixtureOfExperts.loadSharedExperts(store, config, layer), routingObserver);
         }
         return DenseMlp.load(store, "model.layers." + layer + ".mlp", config.hiddenSize(), config.intermediateSize());
     }
