@@ -2,6 +2,7 @@ package io.sparsemesh.benchmarks;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 import jdk.incubator.vector.FloatVector;
@@ -23,8 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The memory read bandwidth of this machine: a vector sum over a buffer of {@link #BYTES}, far
- * larger than the 32 MiB L3. With two threads each thread streams the whole buffer. One operation
- * reads {@link #BYTES} bytes; the reporter turns operations/s into GB/s.
+ * larger than the 32 MiB L3. With two threads each thread streams the whole buffer.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -34,7 +34,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class BandwidthBenchmark {
 
-    public static final long BYTES = 512L << 20;
+    static final long BYTES = 512L << 20;
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     private Arena arena;
@@ -45,7 +45,7 @@ public class BandwidthBenchmark {
         arena = Arena.ofShared();
         buffer = arena.allocate(BYTES, 64);
         for (long i = 0; i < BYTES; i += 4) {
-            buffer.set(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i, (i & 1023) * 1e-3f);
+            buffer.set(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (i & 1023) * 1e-3f);
         }
     }
 
@@ -56,13 +56,15 @@ public class BandwidthBenchmark {
 
     @Benchmark
     @Threads(1)
-    public float read1Thread() {
+    public float read1Thread(Work work) {
+        work.bytes += BYTES;
         return sum();
     }
 
     @Benchmark
     @Threads(2)
-    public float read2Threads() {
+    public float read2Threads(Work work) {
+        work.bytes += BYTES;
         return sum();
     }
 

@@ -53,15 +53,17 @@ public class CachedMatmulBenchmark {
 
     @Benchmark
     @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Dsparsemesh.kernels.threads=1"})
-    public float[] matmul1Thread() {
+    public float[] matmul1Thread(Work work) {
         fixture.matrix.matmul(fixture.x, fixture.out, batch);
+        fixture.count(work);
         return fixture.out;
     }
 
     @Benchmark
     @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Dsparsemesh.kernels.threads=2"})
-    public float[] matmul2Threads() {
+    public float[] matmul2Threads(Work work) {
         fixture.matrix.matmul(fixture.x, fixture.out, batch);
+        fixture.count(work);
         return fixture.out;
     }
 }

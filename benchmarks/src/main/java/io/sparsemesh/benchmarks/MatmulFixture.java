@@ -28,6 +28,7 @@ final class MatmulFixture implements AutoCloseable {
     final Matrix matrix;
     final float[] x;
     final float[] out;
+    private final long flopsPerCall;
     private final Arena arena;
     private final Path file;
 
@@ -50,6 +51,7 @@ final class MatmulFixture implements AutoCloseable {
             x[i] = (float) random.nextDouble(-1, 1);
         }
         out = new float[batch * rows];
+        flopsPerCall = 2L * rows * cols * batch;
     }
 
     private static void fill(DType dtype, MemorySegment segment, SplittableRandom random) {
@@ -87,6 +89,12 @@ final class MatmulFixture implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Adds one matmul's floating-point operations and weight bytes to {@code work}. */
+    void count(Work work) {
+        work.flops += flopsPerCall;
+        work.bytes += matrix.byteSize();
     }
 
     @Override

@@ -77,4 +77,58 @@ final class GgmlBlocks {
         }
         block.set(TestWeights.I16_LE, 208, Float.floatToFloat16(d));
     }
+
+    /**
+     * Encodes {@code values} as {@code dtype} the way ggml's reference quantisers do: Q8_0 with
+     * {@code d = max|v| / 127} and rounded codes, Q4_0 with {@code d = v_maxabs / -8} and codes
+     * {@code min(15, (int) (v/d + 8.5))}; F16 and BF16 round to nearest even.
+     */
+    static MemorySegment quantize(DType dtype, float[] values, java.lang.foreign.Arena arena) {
+        MemorySegment out = arena.allocate(dtype.bytesFor(values.length));
+        switch (dtype) {
+            case F16 -> {
+                for (int i = 0; i < values.length; i++) {
+                    out.set(TestWeights.I16_LE, 2L * i, Float.floatToFloat16(values[i]));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < values.length; i++) {
+                    int bits = Float.floatToRawIntBits(values[i]);
+                    int rounded = bits + 0x7FFF + ((bits >>> 16) & 1);
+                    out.set(TestWeights.I16_LE, 2L * i, (short) (rounded >>> 16));
+                }
+            }
+            case Q8_0 -> {
+                for (int block = 0; block < values.length / 32; block++) {
+                    float amax = 0;
+                    for (int j = 0; j < 32; j++) {
+                        amax = Math.max(amax, Math.abs(values[32 * block + j]));
+                    }
+                    float d = amax / 127;
+                    int[] q = new int[32];
+                    for (int j = 0; j < 32; j++) {
+                        q[j] = d == 0 ? 0 : Math.round(values[32 * block + j] / d);
+                    }
+                    q8_0(out.asSlice(34L * block, 34), d, q);
+                }
+            }
+            case Q4_0 -> {
+                for (int block = 0; block < values.length / 32; block++) {
+                    float max = 0;
+                    for (int j = 0; j < 32; j++) {
+                        float v = values[32 * block + j];
+                        max = Math.abs(v) > Math.abs(max) ? v : max;
+                    }
+                    float d = max / -8;
+                    int[] q = new int[32];
+                    for (int j = 0; j < 32; j++) {
+                        q[j] = d == 0 ? 8 : Math.min(15, (int) (values[32 * block + j] / d + 8.5f));
+                    }
+                    q4_0(out.asSlice(18L * block, 18), d, q);
+                }
+            }
+            default -> throw new IllegalArgumentException("no test quantiser for " + dtype);
+        }
+        return out;
+    }
 }
