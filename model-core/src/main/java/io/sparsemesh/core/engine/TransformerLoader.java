@@ -5,6 +5,7 @@ import io.sparsemesh.core.checkpoint.TensorStore;
 import io.sparsemesh.core.config.ModelConfig;
 import io.sparsemesh.core.gqa.GroupedQueryAttention;
 import io.sparsemesh.core.layer.RmsNorm;
+import io.sparsemesh.core.mla.MlaPathPolicy;
 import io.sparsemesh.core.mla.MultiHeadLatentAttention;
 import io.sparsemesh.core.moe.ExpertBackend;
 import io.sparsemesh.core.moe.ExpertShard;
@@ -24,6 +25,16 @@ public final class TransformerLoader {
      * {@code contextCapacity} tokens per sequence.
      */
     public static Transformer loadLocal(ModelConfig config, TensorStore store, int contextCapacity) {
+        return loadLocal(config, store, contextCapacity, null);
+    }
+
+    /**
+     * Loads like {@link #loadLocal(ModelConfig, TensorStore, int)}, with every MLA layer choosing its
+     * attention path by {@code mlaPaths}, or by {@link MlaPathPolicy#forDimensions} when it is null.
+     * GQA models ignore it.
+     */
+    public static Transformer loadLocal(ModelConfig config, TensorStore store, int contextCapacity,
+                                        MlaPathPolicy mlaPaths) {
         int layers = config.numLayers();
         int hidden = config.hiddenSize();
         float eps = config.rmsNormEps();
@@ -38,7 +49,9 @@ public final class TransformerLoader {
             String prefix = "model.layers." + layer;
             inputNorms[layer] = new RmsNorm(store.vector(prefix + ".input_layernorm.weight", hidden), eps);
             postAttentionNorms[layer] = new RmsNorm(store.vector(prefix + ".post_attention_layernorm.weight", hidden), eps);
-            attentionLayers[layer] = loadAttention(store, config, layer);
+            attentionLayers[layer] = mlaPaths != null && config.architecture().usesMla()
+                    ? MultiHeadLatentAttention.load(store, config, layer, mlaPaths)
+                    : loadAttention(store, config, layer);
             channelMixers[layer] = loadChannelMixer(store, config, layer, experts);
         }
 
