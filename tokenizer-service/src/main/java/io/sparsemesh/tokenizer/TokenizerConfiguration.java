@@ -43,6 +43,6 @@ class TokenizerConfiguration {
 
     @Bean
     ApplicationListener<GrpcServerStartedEvent> grpcStartedLogger() {
-        return event -> log.info("Tokenizer gRPC server listening on {}:{}", event.getAddress(), event.getPort());
+        return event -> log.info("Tokenizer gRPC server listening on {}", event.getAddress());
     }
 }
