@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Forward runs each request on the thread that delivers it (gRPC's call executor, one message
  * of a call at a time). With grpc-java's automatic inbound flow control the next request is read
- * only after the previous one was answered, so a stream buffers at most one request here. When
+ * only after the previous one returned its response, so a stream buffers at most one request. When
  * the stream ends in any way, the sequences it opened are freed.
  */
 public final class AttentionGrpcService extends AttentionGrpc.AttentionImplBase {

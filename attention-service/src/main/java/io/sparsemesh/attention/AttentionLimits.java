@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * What one attention service may hold.
+ * Limits on the caches of one attention service.
  *
  * @param maxSequences    sequences with caches at most
  * @param maxCachedTokens token positions cached over all sequences at most

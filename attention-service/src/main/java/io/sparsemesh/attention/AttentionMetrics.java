@@ -1,12 +1,12 @@
 package io.sparsemesh.attention;
 
 import io.grpc.Status;
-import io.micrometer.core.instrument.binder.BaseUnits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.BaseUnits;
 import io.sparsemesh.transport.attention.LayerRange;
 
 import java.util.Locale;
@@ -32,6 +32,20 @@ public final class AttentionMetrics {
     public AttentionMetrics(MeterRegistry meters, SequenceCacheRegistry caches, LayerRange range) {
         this.meters = meters;
         this.firstLayer = range.first();
+        registerCacheGauges(caches);
+        registerCacheCounters(caches);
+
+        layerTimers = new Timer[range.size()];
+        for (int layer = range.first(); layer < range.end(); layer++) {
+            layerTimers[layer - range.first()] = Timer.builder("sparsemesh.attention.layer")
+                    .description("Time to run one attention layer for the rows of one request")
+                    .tag("layer", Integer.toString(layer))
+                    .register(meters);
+        }
+        countRequest(Status.Code.OK, 0);
+    }
+
+    private void registerCacheGauges(SequenceCacheRegistry caches) {
         Gauge.builder("sparsemesh.attention.cached.sequences", caches, SequenceCacheRegistry::cachedSequences)
                 .description("Sequences whose caches this attention service holds")
                 .register(meters);
@@ -42,32 +56,29 @@ public final class AttentionMetrics {
                 .description("Heap held by the caches of all sequences")
                 .baseUnit(BaseUnits.BYTES)
                 .register(meters);
+
         Gauge.builder("sparsemesh.attention.max.sequences", caches, c -> c.limits().maxSequences())
                 .description("Sequences this attention service may hold")
                 .register(meters);
         Gauge.builder("sparsemesh.attention.max.cached.tokens", caches, c -> c.limits().maxCachedTokens())
                 .description("Token positions this attention service may cache")
                 .register(meters);
+    }
+
+    private void registerCacheCounters(SequenceCacheRegistry caches) {
         FunctionCounter.builder("sparsemesh.attention.indexer.runs", caches, SequenceCacheRegistry::indexerRuns)
                 .description("Rows for which a FULL layer's lightning indexer selected the top-k positions")
                 .register(meters);
         FunctionCounter.builder("sparsemesh.attention.indexer.reuses", caches, SequenceCacheRegistry::indexerReuses)
                 .description("Rows for which a SHARED layer reused an earlier FULL layer's top-k positions")
                 .register(meters);
+
         for (SequenceCacheRegistry.FreeReason reason : SequenceCacheRegistry.FreeReason.values()) {
             FunctionCounter.builder("sparsemesh.attention.sequences.freed", caches, c -> c.freed(reason))
                     .description("Sequences whose caches were freed, by reason")
                     .tag("reason", reason.name().toLowerCase(Locale.ROOT))
                     .register(meters);
         }
-        layerTimers = new Timer[range.size()];
-        for (int layer = range.first(); layer < range.end(); layer++) {
-            layerTimers[layer - range.first()] = Timer.builder("sparsemesh.attention.layer")
-                    .description("Time to run one attention layer for the rows of one request")
-                    .tag("layer", Integer.toString(layer))
-                    .register(meters);
-        }
-        countRequest(Status.Code.OK, 0);
     }
 
     void recordLayer(int layer, long nanos) {

@@ -40,7 +40,7 @@ public final class AttentionModel implements AutoCloseable {
      * Opens the checkpoint at {@code model} (GGUF, llama2.c {@code .bin} or Hugging Face folder)
      * and loads the attention of layers {@code [firstLayer, endLayer)}.
      *
-     * @param endLayer one past the last layer to serve, or null for the model's last layer
+     * @param endLayer one past the last layer to serve, or null to serve through the model's last layer
      */
     public static AttentionModel open(Path model, int firstLayer, Integer endLayer) {
         ModelCheckpoint checkpoint = Checkpoints.open(model, null);
@@ -67,14 +67,14 @@ public final class AttentionModel implements AutoCloseable {
         }
         long started = System.nanoTime();
         AttentionLayer[] layers = new AttentionLayer[range.size()];
-        long weightBytes = 0;
         for (int layer = range.first(); layer < range.end(); layer++) {
             layers[layer - range.first()] = TransformerLoader.loadAttention(store, config, layer);
-            weightBytes += layers[layer - range.first()].weightBytes();
         }
+        AttentionModel model = new AttentionModel(name, config, store, range, layers);
         log.info("Loaded attention layers {} of {} ({}, hidden {}): {} KiB of weights in {} ms", range, name,
-                config.architecture(), config.hiddenSize(), weightBytes >> 10, (System.nanoTime() - started) / 1_000_000);
-        return new AttentionModel(name, config, store, range, layers);
+                config.architecture(), config.hiddenSize(), model.weightBytes() >> 10,
+                (System.nanoTime() - started) / 1_000_000);
+        return model;
     }
 
     private static LayerRange range(ModelConfig config, int firstLayer, Integer endLayer, Path model) {
@@ -87,7 +87,7 @@ public final class AttentionModel implements AutoCloseable {
         return new LayerRange(firstLayer, end);
     }
 
-    /** The checkpoint's file or folder name, which Describe reports. */
+    /** Returns the checkpoint's file or folder name, which Describe reports. */
     public String name() {
         return name;
     }
@@ -100,7 +100,7 @@ public final class AttentionModel implements AutoCloseable {
         return range;
     }
 
-    /** The layer {@code layer} of the model, which must lie in {@link #range()}. */
+    /** Returns the attention of layer {@code layer}, which must lie in {@link #range()}. */
     public AttentionLayer layer(int layer) {
         return layers[layer - range.first()];
     }

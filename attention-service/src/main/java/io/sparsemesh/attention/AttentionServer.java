@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * caches, the metrics, and a background task that frees idle sequences. Each Forward stream gets
  * a {@link ForwardSession} from {@link #openSession()}.
  *
- * <p>The server does not own the {@link AttentionModel}; whoever loaded it closes it after
- * closing the server.
+ * <p>The server does not own the {@link AttentionModel}: the caller that loaded it closes it
+ * after closing the server.
  */
 public final class AttentionServer implements AutoCloseable {
 

@@ -22,13 +22,15 @@ import java.util.Set;
 /**
  * One Forward stream's state: the steps it has open and its scratch buffers.
  *
- * <p>A request for the range's first layer opens step {@code step_id}: its rows are admitted by
- * the {@link SequenceCacheRegistry} and get one {@link AttentionBatch}, which carries the top-k
- * positions a FULL indexer layer selects to the SHARED layers after it. The following layers of
- * the step must come in order with the same rows; the step is dropped after the range's last
- * layer. A stream may keep {@value #MAX_OPEN_STEPS} steps open (e.g. interleaved micro-batches);
- * opening another drops the oldest, and opening a step drops any open step that shares a sequence
- * with it, since the router has abandoned that one.
+ * <p>A request for the range's first layer opens step {@code step_id}. The
+ * {@link SequenceCacheRegistry} admits its rows, and they get one {@link AttentionBatch}, which
+ * carries the top-k positions a FULL indexer layer selects to the SHARED layers after it. The
+ * step's other layers must follow in order with the same rows, and the step is dropped after
+ * the range's last layer.
+ *
+ * <p>A stream may keep {@value #MAX_OPEN_STEPS} steps open, e.g. for interleaved micro-batches.
+ * Opening one more drops the oldest. Opening a step also drops every open step that shares a
+ * sequence with it, because the router has abandoned that step.
  *
  * <p>Every request gets one response: the output, or a {@code SequenceFailure} that leaves the
  * stream usable. Not thread-safe on its own; gRPC delivers a call's messages one at a time, and
@@ -184,6 +186,9 @@ final class ForwardSession implements AutoCloseable {
     /** Drops the open steps that share a sequence with a new step, or the oldest when too many are open. */
     private void dropAbandonedSteps(long stepId, long[] sequenceIds) {
         openSteps.remove(stepId);
+        if (openSteps.isEmpty()) {
+            return;
+        }
         Set<Long> ids = new HashSet<>();
         for (long id : sequenceIds) {
             ids.add(id);

@@ -4,7 +4,7 @@ import io.grpc.Status;
 
 /**
  * Rows of a Forward request that cannot run, with the gRPC status code and the sequences to
- * blame. The service answers with a {@code SequenceFailure} and keeps the stream open.
+ * blame. The service responds with a {@code SequenceFailure} and keeps the stream open.
  */
 final class RequestRejectedException extends RuntimeException {
 

@@ -35,7 +35,7 @@ public final class SequenceCacheRegistry {
 
     private static final Logger log = LoggerFactory.getLogger(SequenceCacheRegistry.class);
 
-    /** Why a sequence's caches were freed. */
+    /** Reason for freeing a sequence's caches. */
     public enum FreeReason { RELEASED, STREAM_ENDED, IDLE }
 
     private static final class CachedSequence {
@@ -151,17 +151,17 @@ public final class SequenceCacheRegistry {
     }
 
     private void checkHeld(long owner, Map<Long, Span> spans) {
-        List<Long> held = new ArrayList<>();
+        List<Long> heldElsewhere = new ArrayList<>();
         for (Long id : spans.keySet()) {
             CachedSequence sequence = sequences.get(id);
             if (sequence != null && sequence.owner != owner) {
-                held.add(id);
+                heldElsewhere.add(id);
             }
         }
-        if (!held.isEmpty()) {
-            throw new RequestRejectedException(Status.Code.FAILED_PRECONDITION, "sequences " + held + " are held by"
+        if (!heldElsewhere.isEmpty()) {
+            throw new RequestRejectedException(Status.Code.FAILED_PRECONDITION, "sequences " + heldElsewhere + " are held by"
                     + " another Forward stream of this attention service; a sequence stays on the stream that opened"
-                    + " it, and sequence ids must be unique across routers", ids(held));
+                    + " it, and sequence ids must be unique across routers", ids(heldElsewhere));
         }
     }
 
@@ -195,11 +195,11 @@ public final class SequenceCacheRegistry {
         }
         int free = limits.maxSequences() - sequences.size();
         if (opening.size() > free) {
-            List<Long> refused = opening.subList(Math.max(free, 0), opening.size());
-            throw new RequestRejectedException(Status.Code.RESOURCE_EXHAUSTED, "this attention service holds "
+            List<Long> rejected = opening.subList(Math.max(free, 0), opening.size());
+            throw new RequestRejectedException(Status.Code.RESOURCE_EXHAUSTED, "this attention service caches "
                     + sequences.size() + " sequences, its max-sequences limit is " + limits.maxSequences()
-                    + ", so sequences " + refused + " cannot open here; release finished sequences, retry later or"
-                    + " use another replica", ids(refused));
+                    + ", so sequences " + rejected + " cannot open here; release finished sequences, retry later or"
+                    + " use another replica", ids(rejected));
         }
 
         // shrinking sequences give back their tokens first; growing ones take them in row order
@@ -210,23 +210,23 @@ public final class SequenceCacheRegistry {
                 total += growth;
             }
         }
-        List<Long> refused = new ArrayList<>();
+        List<Long> rejected = new ArrayList<>();
         for (Map.Entry<Long, Span> entry : spans.entrySet()) {
             long growth = growth(entry);
             if (growth <= 0) {
                 continue;
             }
             if (total + growth > limits.maxCachedTokens()) {
-                refused.add(entry.getKey());
+                rejected.add(entry.getKey());
             } else {
                 total += growth;
             }
         }
-        if (!refused.isEmpty()) {
+        if (!rejected.isEmpty()) {
             throw new RequestRejectedException(Status.Code.RESOURCE_EXHAUSTED, "this attention service caches "
                     + cachedTokens + " tokens, its max-cached-tokens limit is " + limits.maxCachedTokens()
-                    + ", so sequences " + refused + " cannot grow here; release finished sequences, retry later or"
-                    + " use another replica", ids(refused));
+                    + ", so sequences " + rejected + " cannot grow here; release finished sequences, retry later or"
+                    + " use another replica", ids(rejected));
         }
     }
 
@@ -335,7 +335,7 @@ public final class SequenceCacheRegistry {
         return freed.get(reason);
     }
 
-    /** The cached length of {@code sequenceId}, or -1 when it holds no caches here. */
+    /** Returns the cached length of {@code sequenceId}, or -1 when it has no caches here. */
     public synchronized int length(long sequenceId) {
         CachedSequence sequence = sequences.get(sequenceId);
         return sequence == null ? -1 : sequence.length;

@@ -27,7 +27,7 @@ class AttentionLimitsTest {
     private static final int CONTEXT = 128;
 
     @Test
-    void sequenceLimitRejectsOnlyTheSequencesOverIt() throws Exception {
+    void sequenceLimitRejectsExtraSequences() throws Exception {
         AttentionLimits limits = new AttentionLimits(2, 1 << 20, Duration.ofMinutes(10), CONTEXT);
         try (RemoteMesh mesh = new RemoteMesh(TestModels.stories(), Collections.singletonList(null), limits,
                 WireDType.WIRE_DTYPE_F32);
@@ -46,19 +46,19 @@ class AttentionLimitsTest {
 
             // the router drops sequence 3 and runs the step again; the others decode as in one process
             mesh.transformer.release(3);
-            long[] kept = {1, 2};
+            long[] survivors = {1, 2};
             int[][] prompts = {{1, 403}, {1, 407, 261}};
-            assertArrayEquals(reference.prefill(kept, prompts), remote.prefill(kept, prompts));
+            assertArrayEquals(reference.prefill(survivors, prompts), remote.prefill(survivors, prompts));
             for (int step = 0; step < 10; step++) {
                 int[] next = reference.argmaxTokens();
-                assertArrayEquals(reference.decode(kept, next), remote.decode(kept, next), "decode step " + step);
+                assertArrayEquals(reference.decode(survivors, next), remote.decode(survivors, next), "decode step " + step);
             }
             assertEquals(2, mesh.replica(0).describe().getCachedSequences());
         }
     }
 
     @Test
-    void tokenLimitRejectsOnlyTheSequencesThatWouldGrowPastIt() throws Exception {
+    void tokenLimitRejectsGrowingSequences() throws Exception {
         AttentionLimits limits = new AttentionLimits(8, 10, Duration.ofMinutes(10), CONTEXT);
         try (RemoteMesh mesh = new RemoteMesh(TestModels.stories(), Collections.singletonList(null), limits,
                 WireDType.WIRE_DTYPE_F32)) {
@@ -95,9 +95,9 @@ class AttentionLimitsTest {
 
             mesh.transformer.release(1);
             assertTrue(mesh.attention.flushReleases(Duration.ofSeconds(30)));
-            AttentionInfo one = mesh.replica(0).describe();
-            assertEquals(1, one.getCachedSequences());
-            assertEquals(2, one.getCachedTokens());
+            AttentionInfo afterFirst = mesh.replica(0).describe();
+            assertEquals(1, afterFirst.getCachedSequences());
+            assertEquals(2, afterFirst.getCachedTokens());
 
             mesh.transformer.release(2);
             assertTrue(mesh.attention.flushReleases(Duration.ofSeconds(30)));
@@ -110,7 +110,7 @@ class AttentionLimitsTest {
     }
 
     @Test
-    void closingTheRouterStreamFreesItsSequences() throws Exception {
+    void routerStreamCloseFreesCaches() throws Exception {
         try (RemoteMesh mesh = RemoteMesh.single(TestModels.stories(), WireDType.WIRE_DTYPE_F32)) {
             new StepRunner(mesh.transformer).prefill(new long[] {1, 2}, new int[][] {{1, 403, 407}, {1, 403}});
             assertEquals(2, mesh.replica(0).describe().getCachedSequences());
@@ -122,7 +122,7 @@ class AttentionLimitsTest {
     }
 
     @Test
-    void cancelledStreamFreesItsSequences() throws Exception {
+    void cancelledStreamFreesCaches() throws Exception {
         try (RunningReplica replica = RunningReplica.start(TestModels.stories(), null,
                 RunningReplica.roomyLimits(CONTEXT))) {
             int hidden = replica.server().model().config().hiddenSize();
@@ -138,7 +138,7 @@ class AttentionLimitsTest {
     }
 
     @Test
-    void sequenceOfAnotherStreamIsRejected() throws Exception {
+    void otherStreamsSequenceIsRejected() throws Exception {
         try (RunningReplica replica = RunningReplica.start(TestModels.stories(), null,
                 RunningReplica.roomyLimits(CONTEXT))) {
             int hidden = replica.server().model().config().hiddenSize();
@@ -159,7 +159,7 @@ class AttentionLimitsTest {
 
     /** Invalid requests each get INVALID_ARGUMENT (or OUT_OF_RANGE) naming the fix, and the stream goes on. */
     @Test
-    void invalidRequestsAreRejectedAndTheStreamStaysUsable() throws Exception {
+    void invalidRequestsKeepStreamUsable() throws Exception {
         try (RunningReplica replica = RunningReplica.start(TestModels.stories(), null,
                 RunningReplica.roomyLimits(CONTEXT))) {
             int hidden = replica.server().model().config().hiddenSize();
@@ -298,7 +298,7 @@ class AttentionLimitsTest {
             return logits;
         }
 
-        /** The greedy token of each row of the last step. */
+        /** Returns the greedy token of each row of the last step. */
         int[] argmaxTokens() {
             int[] tokens = new int[lastLogits.length / vocab];
             for (int i = 0; i < tokens.length; i++) {

@@ -53,7 +53,7 @@ final class RawForwardStream implements AutoCloseable {
                 + ", got " + next);
     }
 
-    /** A request whose hidden states are {@code value} everywhere, F32, {@code hidden} wide. */
+    /** Builds a request whose F32 hidden states, {@code hidden} wide, are {@code value} everywhere. */
     static AttentionRequest request(long stepId, int layer, long[] sequenceIds, int[] positions, int hidden, float value) {
         float[] states = new float[sequenceIds.length * hidden];
         java.util.Arrays.fill(states, value);

@@ -61,7 +61,7 @@ class RemoteAttentionEquivalenceTest {
      * reuse the top-k that layer 0 selected in the same step on the same replica.
      */
     @Test
-    void splitLayerRangesShareTheIndexerTopK(@TempDir Path dir) throws Exception {
+    void splitRangesShareIndexerTopK(@TempDir Path dir) throws Exception {
         Path model = TestModels.glmWithSharedIndexer(dir);
         int context = RemoteMesh.defaultContext(model);
         int[][] expected;

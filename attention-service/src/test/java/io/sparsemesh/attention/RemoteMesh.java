@@ -54,12 +54,12 @@ final class RemoteMesh implements AutoCloseable {
         }
     }
 
-    /** One replica over all layers of {@code model}, with roomy limits and the engine's default context. */
+    /** Starts one replica over all layers of {@code model}, with roomy limits and the engine's default context. */
     static RemoteMesh single(Path model, WireDType dtype) {
         return replicated(model, 1, dtype);
     }
 
-    /** {@code count} replicas over all layers, with roomy limits and the engine's default context. */
+    /** Starts {@code count} replicas over all layers, with roomy limits and the engine's default context. */
     static RemoteMesh replicated(Path model, int count, WireDType dtype) {
         List<LayerRange> ranges = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -68,7 +68,7 @@ final class RemoteMesh implements AutoCloseable {
         return new RemoteMesh(model, ranges, RunningReplica.roomyLimits(defaultContext(model)), dtype);
     }
 
-    /** The context {@link LocalEngine#open} uses for {@code model}. */
+    /** Returns the context that {@link LocalEngine#open} uses for {@code model}. */
     static int defaultContext(Path model) {
         try (ModelCheckpoint checkpoint = Checkpoints.open(model, null)) {
             return Math.min(checkpoint.config().maxPositionEmbeddings(), LocalEngine.DEFAULT_MAX_CONTEXT);
@@ -79,7 +79,7 @@ final class RemoteMesh implements AutoCloseable {
         return checkpoint.config();
     }
 
-    /** The whole model in this process, on the same mapped weights, as the reference. */
+    /** Loads the whole model in this process, on the same mapped weights, as the reference. */
     Transformer localTransformer() {
         return TransformerLoader.loadLocal(config(), checkpoint.store(), contextLength);
     }

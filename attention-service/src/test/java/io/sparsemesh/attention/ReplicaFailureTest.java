@@ -55,12 +55,12 @@ class ReplicaFailureTest {
 
             // the router ends sequence 2 and runs the step again for sequence 1, which goes on as in one process
             mesh.transformer.release(2);
-            long[] one = {1};
+            long[] first = {1};
             int[] token = {next[0]};
-            assertArrayEquals(reference.decode(one, token), remote.decode(one, token));
+            assertArrayEquals(reference.decode(first, token), remote.decode(first, token));
             for (int step = 0; step < 5; step++) {
                 int[] greedy = reference.argmaxTokens();
-                assertArrayEquals(reference.decode(one, greedy), remote.decode(one, greedy), "decode step " + step);
+                assertArrayEquals(reference.decode(first, greedy), remote.decode(first, greedy), "decode step " + step);
             }
 
             // a new sequence goes to the replica that still runs

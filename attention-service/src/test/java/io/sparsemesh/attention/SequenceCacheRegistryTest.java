@@ -35,7 +35,7 @@ class SequenceCacheRegistryTest {
     }
 
     @Test
-    void rowsOfOneSequenceShareItsCaches() {
+    void rowsShareSequenceCaches() {
         SequenceCacheRegistry registry = registry(4, 100);
         SequenceCaches[] caches = registry.admit(1, new long[] {7, 8, 7}, new int[] {0, 0, 1}, 3, 0);
         assertSame(caches[0], caches[2]);
@@ -47,7 +47,7 @@ class SequenceCacheRegistryTest {
     }
 
     @Test
-    void earlierStartRewritesAndDropsTheTail() {
+    void earlierStartDropsTail() {
         SequenceCacheRegistry registry = registry(4, 100);
         registry.admit(1, new long[] {1, 1, 1, 1, 1}, new int[] {0, 1, 2, 3, 4}, 5, 0);
         registry.admit(1, new long[] {1, 1}, new int[] {2, 3}, 2, 0);
@@ -71,7 +71,7 @@ class SequenceCacheRegistryTest {
     }
 
     @Test
-    void shrinkingSequencesMakeRoomForGrowingOnes() {
+    void shrinkingMakesRoomForGrowth() {
         SequenceCacheRegistry registry = registry(4, 6);
         registry.admit(1, new long[] {1, 1, 1, 1}, new int[] {0, 1, 2, 3}, 4, 0);
         registry.admit(1, new long[] {2, 2}, new int[] {0, 1}, 2, 0);
@@ -96,7 +96,7 @@ class SequenceCacheRegistryTest {
     }
 
     @Test
-    void streamEndFreesOnlyItsOwnSequences() {
+    void streamEndFreesOwnSequences() {
         SequenceCacheRegistry registry = registry(8, 100);
         registry.admit(1, new long[] {1, 2}, new int[] {0, 0}, 2, 0);
         registry.admit(2, new long[] {3}, new int[] {0}, 1, 0);

@@ -11,7 +11,7 @@ final class TestModels {
     private TestModels() {
     }
 
-    /** The repository root: the first folder above the working directory with {@code testdata/} and {@code models/}. */
+    /** Returns the repository root: the first folder above the working directory with {@code testdata/} and {@code models/}. */
     static Path root() {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null) {
@@ -32,7 +32,7 @@ final class TestModels {
     }
 
     /**
-     * A copy of the GLM checkpoint in {@code dir} whose indexer layers are FULL, SHARED, FULL, so
+     * Writes a copy of the GLM checkpoint into {@code dir} whose indexer layers are FULL, SHARED, FULL, so
      * that layer 1 reuses layer 0's top-k.
      */
     static Path glmWithSharedIndexer(Path dir) {

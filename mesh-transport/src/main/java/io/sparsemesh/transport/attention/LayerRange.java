@@ -15,7 +15,7 @@ public record LayerRange(int first, int end) {
         }
     }
 
-    /** Every layer of a model with {@code numLayers} layers. */
+    /** Returns the range of every layer of a model with {@code numLayers} layers. */
     public static LayerRange all(int numLayers) {
         return new LayerRange(0, numLayers);
     }
@@ -24,7 +24,7 @@ public record LayerRange(int first, int end) {
         return layer >= first && layer < end;
     }
 
-    /** The last layer served, {@code end - 1}. */
+    /** Returns the last layer served, {@code end - 1}. */
     public int last() {
         return end - 1;
     }

@@ -60,12 +60,12 @@ final class PendingResponse {
         return true;
     }
 
-    /** The response, or null when the slot failed. */
+    /** Returns the response, or null when the slot failed. */
     synchronized AttentionResponse response() {
         return response;
     }
 
-    /** Why the slot failed, or null when it has a response. */
+    /** Returns the status the slot failed with, or null when it has a response. */
     synchronized Status failure() {
         return failure;
     }

@@ -77,8 +77,8 @@ public final class RemoteAttention implements AttentionBackend {
 
     /**
      * Asks each replica for its layer range (Describe, with the options' call deadline) and
-     * checks it against {@code config}. Throws {@link IllegalStateException} when a replica does
-     * not answer and {@link IllegalArgumentException} when the replicas do not fit the model.
+     * checks it against {@code config}. Throws {@link IllegalStateException} when a Describe call
+     * fails and {@link IllegalArgumentException} when the replicas do not fit the model.
      */
     public static RemoteAttention connect(ModelConfig config, List<AttentionReplica> replicas,
                                           RemoteAttentionOptions options) {
@@ -108,7 +108,7 @@ public final class RemoteAttention implements AttentionBackend {
                     .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
                     .describe(DescribeAttentionRequest.getDefaultInstance());
         } catch (StatusRuntimeException e) {
-            throw new IllegalStateException("attention replica " + replica.name() + " did not answer Describe: "
+            throw new IllegalStateException("Describe on attention replica " + replica.name() + " failed: "
                     + e.getStatus().getCode() + " " + e.getStatus().getDescription()
                     + "; check that the attention service runs there", e);
         }

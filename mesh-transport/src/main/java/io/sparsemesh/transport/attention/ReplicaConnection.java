@@ -76,21 +76,21 @@ final class ReplicaConnection implements AutoCloseable {
         return pinnedSequences;
     }
 
-    /** The number of streams to this replica that have ended; the current stream has this epoch. */
+    /** Returns the number of streams to this replica that have ended, which is the current stream's epoch. */
     long epoch() {
         synchronized (lock) {
             return epoch;
         }
     }
 
-    /** Why the last stream ended. */
+    /** Returns the status that ended the last stream. */
     Status lastFailure() {
         synchronized (lock) {
             return lastFailure;
         }
     }
 
-    /** Whether new sequences may be pinned here: no stream failed within the reconnect back-off. */
+    /** Returns whether new sequences may be pinned here, which they may unless a stream failed within the reconnect back-off. */
     boolean acceptsNewSequences(long nowNanos) {
         synchronized (lock) {
             return !closed && (!everFailed || nowNanos - failedAtNanos >= reconnectBackoffNanos);
@@ -296,7 +296,7 @@ final class ReplicaConnection implements AutoCloseable {
     }
 
     /**
-     * The status to report for a stream that ended from the replica's side. This router cancels
+     * Returns the status to report for a stream that ended from the replica's side. This router cancels
      * a stream only after moving on to the next epoch, so a CANCELLED that reaches the current
      * stream came from the replica (e.g. a server shutting down) and is reported as UNAVAILABLE.
      */

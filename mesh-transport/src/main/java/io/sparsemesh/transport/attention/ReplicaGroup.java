@@ -6,9 +6,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The replicas that serve one layer range, interchangeable for new sequences, and the replica
- * each sequence is pinned to. A sequence is pinned at its first step to the replica with the
- * fewest sequences pinned by this router (ties go round-robin), skipping replicas whose stream
- * failed within the reconnect back-off unless all of them did, and stays there until released.
+ * each sequence is pinned to. At its first step a sequence is pinned to the replica with the
+ * fewest sequences pinned by this router, with ties going round-robin. Replicas whose stream
+ * failed within the reconnect back-off are skipped unless all of them failed. The sequence
+ * stays on its replica until it is released.
  */
 final class ReplicaGroup {
 
@@ -23,7 +24,7 @@ final class ReplicaGroup {
             this.replica = replica;
         }
 
-        /** Whether the stream that held this sequence's caches has ended. */
+        /** Returns whether the stream that held this sequence's caches has ended. */
         boolean lost() {
             long opened = epoch;
             return opened >= 0 && opened != replica.epoch();
@@ -52,12 +53,12 @@ final class ReplicaGroup {
         return replicas[index];
     }
 
-    /** The pin of {@code sequenceId}, or null when it has none here. */
+    /** Returns the pin of {@code sequenceId}, or null when it has none here. */
     Pin pinOf(long sequenceId) {
         return pins.get(sequenceId);
     }
 
-    /** The pin of {@code sequenceId}, pinning it now when it has none. */
+    /** Returns the pin of {@code sequenceId}, pinning it now when it has none. */
     Pin pin(long sequenceId) {
         Pin pin = pins.get(sequenceId);
         return pin != null ? pin : pins.computeIfAbsent(sequenceId, id -> choose());

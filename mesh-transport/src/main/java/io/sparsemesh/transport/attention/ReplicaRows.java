@@ -52,7 +52,7 @@ final class ReplicaRows {
         return count;
     }
 
-    /** Whether this replica runs every row of the step, in step order, so no gather or scatter is needed. */
+    /** Returns whether this replica runs every row of the step in step order, so that no gather or scatter is needed. */
     private boolean allRows() {
         return count == stepRows;
     }
@@ -117,7 +117,7 @@ final class ReplicaRows {
         }
     }
 
-    /** The distinct sequences of these rows. */
+    /** Returns the distinct sequences of these rows. */
     long[] distinctSequenceIds() {
         return Arrays.stream(sequenceIds, 0, count).distinct().toArray();
     }

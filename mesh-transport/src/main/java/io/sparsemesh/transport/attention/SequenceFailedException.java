@@ -20,12 +20,12 @@ public final class SequenceFailedException extends RuntimeException {
         this.sequenceIds = sequenceIds.clone();
     }
 
-    /** The gRPC status that explains the failure, e.g. RESOURCE_EXHAUSTED or UNAVAILABLE. */
+    /** Returns the gRPC status that explains the failure, e.g. RESOURCE_EXHAUSTED or UNAVAILABLE. */
     public Status status() {
         return status;
     }
 
-    /** The failed sequences, each once. */
+    /** Returns the failed sequences, each once. */
     public long[] sequenceIds() {
         return sequenceIds.clone();
     }
