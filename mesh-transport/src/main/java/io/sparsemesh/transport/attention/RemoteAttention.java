@@ -39,8 +39,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * its limits), or all sequences on a replica whose stream ended, since the replica frees the
  * caches of a stream's sequences when the stream ends. Sequences on other replicas go on.
  *
- * <p>Sequence ids must be unique among all routers that share a replica: caches are keyed by id
- * alone, and a replica rejects an id that another stream holds.
+ * <p>Sequence ids must be unique among all routers that share a replica, because caches are keyed
+ * by id alone and a replica rejects an id that another stream holds. An id must also not be
+ * reused after {@link #release}, because the Release call runs in the background and could free
+ * the new sequence's caches.
  *
  * <p>Thread-safe: steps may run concurrently (e.g. two micro-batches), each from one thread.
  */
