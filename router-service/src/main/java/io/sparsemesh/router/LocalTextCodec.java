@@ -19,16 +19,16 @@ final class LocalTextCodec implements TextCodec {
         return tokenizer.encode(text, tokenizer.addBosByDefault());
     }
 
+    /**
+     * Encodes the messages' texts joined by newlines, without role markers, so a base model such as
+     * stories260K continues them as plain text and a single user message is the same prompt as a
+     * completion of its text. NOTE: checkpoints' chat templates are not applied yet, so instruction-tuned
+     * models see this plain form too.
+     */
     @Override
     public int[] encodeChat(List<ChatTurn> messages) {
-        // NOTE: renders the plain base-model form until chat templates are wired in: "role: content" lines,
-        // then "assistant:" to start the reply.
-        StringBuilder prompt = new StringBuilder();
-        for (ChatTurn turn : messages) {
-            prompt.append(turn.role()).append(": ").append(turn.content()).append('\n');
-        }
-        prompt.append("assistant:");
-        return encodePrompt(prompt.toString());
+        List<String> texts = messages.stream().map(ChatTurn::content).toList();
+        return encodePrompt(String.join("\n", texts));
     }
 
     @Override
