@@ -1,6 +1,8 @@
 package io.sparsemesh.transport.attention;
 
 import io.grpc.Status;
+import io.sparsemesh.core.engine.FailureCode;
+import io.sparsemesh.core.engine.SequencesFailedException;
 
 import java.util.Arrays;
 
@@ -9,15 +11,13 @@ import java.util.Arrays;
  * position 0). The step as a whole did not complete: a caller drops {@link #sequenceIds()} and
  * may run the step again for the other sequences, at the same positions.
  */
-public final class SequenceFailedException extends RuntimeException {
+public final class SequenceFailedException extends SequencesFailedException {
 
     private final transient Status status;
-    private final long[] sequenceIds;
 
     public SequenceFailedException(String message, Status status, long[] sequenceIds) {
-        super(message, status.getCause());
+        super(sequenceIds, FailureCode.fromName(status.getCode().name()), message, status.getCause());
         this.status = status;
-        this.sequenceIds = sequenceIds.clone();
     }
 
     /** Returns the gRPC status that explains the failure, e.g. RESOURCE_EXHAUSTED or UNAVAILABLE. */
@@ -25,23 +25,13 @@ public final class SequenceFailedException extends RuntimeException {
         return status;
     }
 
-    /** Returns the failed sequences, each once. */
-    public long[] sequenceIds() {
-        return sequenceIds.clone();
-    }
-
     public boolean failed(long sequenceId) {
-        for (long id : sequenceIds) {
-            if (id == sequenceId) {
-                return true;
-            }
-        }
-        return false;
+        return contains(sequenceId);
     }
 
     @Override
     public String toString() {
-        return getClass().getSimpleName() + "[" + status.getCode() + ", sequences " + Arrays.toString(sequenceIds)
+        return getClass().getSimpleName() + "[" + status.getCode() + ", sequences " + Arrays.toString(sequenceIds())
                 + "]: " + getMessage();
     }
 }
