@@ -38,10 +38,8 @@ final class ShardCluster implements AutoCloseable {
         volatile Server server;
     }
 
-    record Node(int shard, int replica, HostedShard hosted, ExpertsGrpcService service, Server server) {
-        String target() {
-            return "127.0.0.1:" + server.getPort();
-        }
+    /** One replica; {@code target} is its loopback address, kept after its server stops. */
+    record Node(int shard, int replica, HostedShard hosted, ExpertsGrpcService service, Server server, String target) {
     }
 
     private final Path model;
@@ -67,7 +65,7 @@ final class ShardCluster implements AutoCloseable {
                         .addService(ServerInterceptors.intercept(service, interceptors.forReplica(shard, replica, ref)))
                         .build()
                         .start();
-                shardNodes.add(new Node(shard, replica, hosted, service, ref.server));
+                shardNodes.add(new Node(shard, replica, hosted, service, ref.server, "127.0.0.1:" + ref.server.getPort()));
             }
             nodes.add(shardNodes);
         }

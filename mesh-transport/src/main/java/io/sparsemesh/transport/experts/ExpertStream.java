@@ -79,6 +79,11 @@ final class ExpertStream implements ClientResponseObserver<ExpertRequest, Expert
 
     /** Cancels the stream, failing every unanswered request with CANCELLED. */
     void cancel(String reason) {
+        synchronized (this) {
+            if (ended == null) {
+                ended = Status.CANCELLED.withDescription(reason);
+            }
+        }
         requests.cancel(reason, null);
     }
 
