@@ -5,6 +5,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sparsemesh.core.tensor.Workspace;
 import io.sparsemesh.protocol.v1.DescribeExpertsRequest;
 import io.sparsemesh.protocol.v1.ExpertRequest;
 import io.sparsemesh.protocol.v1.ExpertResponse;
@@ -20,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The {@code Experts} gRPC service of one expert shard. Stateless between requests: each Forward
  * stream gets its own scratch buffers and requests are computed in the order they arrive, one at
- * a time per stream (gRPC delivers a stream's messages serially and asks for the next one only
+ * a time per stream (gRPC delivers a stream's messages serially and requests the next one only
  * after {@code onNext} returns, which is the stream's flow control). Streams run concurrently.
  *
  * <p>Shutdown: {@link #drain()} makes the service turn away new streams and end each open stream
@@ -59,8 +60,11 @@ public class ExpertsGrpcService extends ExpertsGrpc.ExpertsImplBase {
             stream.rejectDraining();
             return stream;
         }
-        streams.add(stream);
         responses.setOnCancelHandler(stream::cancelled);
+        streams.add(stream);
+        if (draining) {
+            stream.drain(); // drain() began after the check above and may have missed this stream
+        }
         return stream;
     }
 
@@ -79,7 +83,7 @@ public class ExpertsGrpcService extends ExpertsGrpc.ExpertsImplBase {
 
     /**
      * Stops taking new streams and ends the open ones after their current request. Returns at
-     * once; the server's termination tells when the last request has been answered.
+     * once; the server's termination shows when the last request has its response.
      */
     public void drain() {
         draining = true;
@@ -94,12 +98,12 @@ public class ExpertsGrpcService extends ExpertsGrpc.ExpertsImplBase {
         return draining;
     }
 
-    /** Open Forward streams. */
+    /** Returns the number of open Forward streams. */
     public int activeStreams() {
         return streams.size();
     }
 
-    /** Requests being computed now. */
+    /** Returns the number of requests being computed now. */
     public int activeRequests() {
         return activeRequests.get();
     }
@@ -108,7 +112,7 @@ public class ExpertsGrpcService extends ExpertsGrpc.ExpertsImplBase {
     private final class ForwardStream implements StreamObserver<ExpertRequest> {
 
         private final ServerCallStreamObserver<ExpertResponse> responses;
-        private final ShardForward.Scratch scratch = new ShardForward.Scratch();
+        private final Workspace workspace = new Workspace();
         private boolean computing;     // guarded by this
         private boolean closed;        // guarded by this
         private boolean drainRequested; // guarded by this
@@ -127,7 +131,7 @@ public class ExpertsGrpcService extends ExpertsGrpc.ExpertsImplBase {
             }
             activeRequests.incrementAndGet();
             try {
-                responses.onNext(forward.forward(request, scratch));
+                responses.onNext(forward.forward(request, workspace));
             } catch (StatusRuntimeException e) {
                 fail(request, e.getStatus());
             } catch (RuntimeException e) {
@@ -149,7 +153,11 @@ public class ExpertsGrpcService extends ExpertsGrpc.ExpertsImplBase {
         /** Ends the stream with {@code status}; a status ends a gRPC call, so the stream's later requests are dropped. */
         private synchronized void fail(ExpertRequest request, Status status) {
             metrics.recordError(status.getCode());
-            if (status.getCode() != Status.Code.INVALID_ARGUMENT) {
+            // invalid requests are a caller's bug and may repeat at every step, so they log at debug level
+            if (status.getCode() == Status.Code.INVALID_ARGUMENT) {
+                log.debug("Expert shard {} rejects layer {} request {}: {}", hosted.shard(), request.getLayer(),
+                        request.getCallId(), status);
+            } else {
                 log.warn("Expert shard {} ends a stream on layer {} request {}: {}", hosted.shard(), request.getLayer(),
                         request.getCallId(), status);
             }
@@ -200,7 +208,8 @@ public class ExpertsGrpcService extends ExpertsGrpc.ExpertsImplBase {
             }
         }
 
-        void rejectDraining() {
+        synchronized void rejectDraining() {
+            closed = true;
             responses.onError(drainingStatus().asRuntimeException());
         }
 

@@ -1,18 +1,24 @@
 package io.sparsemesh.expert;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** The resident set size of this process, read from Linux's {@code /proc/self/status}. */
 final class ResidentMemory {
 
+    private static final Logger log = LoggerFactory.getLogger(ResidentMemory.class);
     private static final Path STATUS = Path.of("/proc/self/status");
+    private static final AtomicBoolean failureLogged = new AtomicBoolean();
 
     private ResidentMemory() {
     }
 
-    /** Returns the {@code VmRSS} line in bytes, or NaN where {@code /proc} is missing (not Linux). */
+    /** Returns the {@code VmRSS} line in bytes, or NaN where it cannot be read (e.g. not Linux). */
     static double bytes() {
         try {
             for (String line : Files.readAllLines(STATUS)) {
@@ -20,8 +26,12 @@ final class ResidentMemory {
                     return parseKiB(line.substring("VmRSS:".length())) * 1024.0;
                 }
             }
-            return Double.NaN;
+            throw new IllegalStateException(STATUS + " has no VmRSS line");
         } catch (IOException | RuntimeException e) {
+            // a gauge is read at every scrape, so the failure is logged once
+            if (failureLogged.compareAndSet(false, true)) {
+                log.warn("Cannot read the resident set size from {}; the resident memory gauge reports NaN", STATUS, e);
+            }
             return Double.NaN;
         }
     }

@@ -10,6 +10,7 @@ import io.sparsemesh.protocol.v1.ExpertRequest;
 import io.sparsemesh.protocol.v1.ExpertResponse;
 import io.sparsemesh.protocol.v1.Tensor;
 import io.sparsemesh.protocol.v1.WireDType;
+import io.sparsemesh.core.tensor.Workspace;
 import io.sparsemesh.transport.TensorCodec;
 
 import java.util.Arrays;
@@ -18,9 +19,11 @@ import java.util.Arrays;
  * Checks one {@link ExpertRequest} against the hosted shard and computes its response: the
  * weighted sum of the row's routed experts held here, or a dense layer's FFN. Invalid requests
  * raise a {@link StatusRuntimeException} with INVALID_ARGUMENT (or RESOURCE_EXHAUSTED above the
- * row limit) and a description naming the value. Thread-safe; each caller passes its own {@link Scratch}.
+ * row limit) and a description naming the value. Thread-safe; each caller passes its own {@link Workspace}.
  */
 public final class ShardForward {
+
+    private enum Buffer { INPUT, OUTPUT, EXPERT_IDS, WEIGHTS, COUNTS }
 
     private final HostedShard hosted;
     private final ExpertMetrics metrics;
@@ -33,7 +36,7 @@ public final class ShardForward {
     }
 
     /** Computes the response to {@code request}. */
-    public ExpertResponse forward(ExpertRequest request, Scratch scratch) {
+    public ExpertResponse forward(ExpertRequest request, Workspace workspace) {
         long start = System.nanoTime();
         ModelConfig config = hosted.config();
         int layer = request.getLayer();
@@ -45,8 +48,8 @@ public final class ShardForward {
         WireDType responseDtype = responseDtype(request);
 
         // decode the rows
-        float[] input = scratch.input(rows * hidden);
-        float[] output = scratch.output(rows * hidden);
+        float[] input = workspace.floats(Buffer.INPUT, rows * hidden);
+        float[] output = workspace.floats(Buffer.OUTPUT, rows * hidden);
         try {
             TensorCodec.decode(request.getHidden(), rows, hidden, input);
         } catch (IllegalArgumentException e) {
@@ -60,9 +63,9 @@ public final class ShardForward {
             experts.forwardDense(layer, input, rows, output);
             metrics.recordDense(layer, rows, System.nanoTime() - start);
         } else {
-            ExpertRouting routing = routing(request, layer, rows, scratch);
+            ExpertRouting routing = routing(request, layer, rows, workspace);
             experts.forwardRouted(layer, input, rows, routing, output);
-            metrics.recordRouted(layer, rows, countRowsPerExpert(routing, scratch), System.nanoTime() - start);
+            metrics.recordRouted(layer, rows, countRowsPerExpert(routing, workspace), System.nanoTime() - start);
         }
 
         return ExpertResponse.newBuilder()
@@ -84,7 +87,7 @@ public final class ShardForward {
         return (int) tensor.getShape(0);
     }
 
-    /** The requested response dtype; unspecified means the dtype of the request's rows. */
+    /** Returns the requested response dtype; unspecified means the dtype of the request's rows. */
     private static WireDType responseDtype(ExpertRequest request) {
         return switch (request.getResponseDtype()) {
             case WIRE_DTYPE_F32, WIRE_DTYPE_BF16 -> request.getResponseDtype();
@@ -106,12 +109,13 @@ public final class ShardForward {
         }
     }
 
-    /** Checks the routing fields against the rows and copies them into {@code scratch}. */
-    private ExpertRouting routing(ExpertRequest request, int layer, int rows, Scratch scratch) {
+    /** Checks the routing fields against the rows and copies them into {@code workspace}. */
+    private ExpertRouting routing(ExpertRequest request, int layer, int rows, Workspace workspace) {
         ModelConfig config = hosted.config();
         if (!config.isMoeLayer(layer)) {
             throw invalid("layer " + layer + " is a dense layer; send it with dense = true");
         }
+
         int k = request.getExpertsPerRow();
         if (k < 1) {
             throw invalid("experts_per_row must be >= 1 for a routed request, got " + k);
@@ -125,9 +129,10 @@ public final class ShardForward {
             throw invalid("experts_per_row " + k + " x " + rows + " rows needs " + entries + " weights, got "
                     + request.getWeightsCount());
         }
+
         int experts = config.moe().numRoutedExperts();
-        int[] ids = scratch.expertIds((int) entries);
-        float[] weights = scratch.weights((int) entries);
+        int[] ids = workspace.ints(Buffer.EXPERT_IDS, (int) entries);
+        float[] weights = workspace.floats(Buffer.WEIGHTS, (int) entries);
         for (int i = 0; i < entries; i++) {
             int id = request.getExpertIds(i);
             if (id < -1 || id >= experts) {
@@ -141,9 +146,10 @@ public final class ShardForward {
     }
 
     /** Counts, per expert held here, the routing entries that name it. */
-    private int[] countRowsPerExpert(ExpertRouting routing, Scratch scratch) {
+    private int[] countRowsPerExpert(ExpertRouting routing, Workspace workspace) {
         int experts = hosted.config().moe().numRoutedExperts();
-        int[] counts = scratch.counts(experts);
+        int[] counts = workspace.ints(Buffer.COUNTS, experts);
+        Arrays.fill(counts, 0, experts, 0);
         int entries = routing.rows() * routing.expertsPerToken();
         for (int i = 0; i < entries; i++) {
             int id = routing.expertIds()[i];
@@ -156,50 +162,5 @@ public final class ShardForward {
 
     private static StatusRuntimeException invalid(String description) {
         return Status.INVALID_ARGUMENT.withDescription(description).asRuntimeException();
-    }
-
-    /** Buffers of one caller (one stream), grown to the largest request seen. */
-    public static final class Scratch {
-        private float[] input = new float[0];
-        private float[] output = new float[0];
-        private int[] expertIds = new int[0];
-        private float[] weights = new float[0];
-        private int[] counts = new int[0];
-
-        float[] input(int length) {
-            if (input.length < length) {
-                input = new float[length];
-            }
-            return input;
-        }
-
-        float[] output(int length) {
-            if (output.length < length) {
-                output = new float[length];
-            }
-            return output;
-        }
-
-        int[] expertIds(int length) {
-            if (expertIds.length < length) {
-                expertIds = new int[length];
-            }
-            return expertIds;
-        }
-
-        float[] weights(int length) {
-            if (weights.length < length) {
-                weights = new float[length];
-            }
-            return weights;
-        }
-
-        int[] counts(int length) {
-            if (counts.length < length) {
-                counts = new int[length];
-            }
-            Arrays.fill(counts, 0, length, 0);
-            return counts;
-        }
     }
 }

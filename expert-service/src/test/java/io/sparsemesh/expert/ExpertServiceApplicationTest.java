@@ -119,7 +119,7 @@ class ExpertServiceApplicationTest {
         }
     }
 
-    /** The value of the Prometheus sample {@code name{labels}}, failing when it is missing. */
+    /** Returns the value of the Prometheus sample {@code name{labels}}, failing when it is missing. */
     private static double value(String metrics, String name, String labels) {
         Matcher sample = Pattern.compile("^" + Pattern.quote(name + "{" + labels + "}") + " (\\S+)$", Pattern.MULTILINE)
                 .matcher(metrics);

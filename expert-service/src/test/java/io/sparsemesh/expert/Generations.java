@@ -25,7 +25,7 @@ final class Generations {
     private Generations() {
     }
 
-    /** Submits a greedy generation of {@code count} tokens that ignores EOS; the future holds its tokens. */
+    /** Submits a greedy generation of {@code count} tokens that ignores EOS; the future completes with its tokens. */
     static CompletableFuture<int[]> submit(Scheduler scheduler, int[] prompt, int count) {
         CompletableFuture<int[]> result = new CompletableFuture<>();
         List<Integer> tokens = new ArrayList<>();
@@ -55,7 +55,7 @@ final class Generations {
         return submit(scheduler, prompt, count).get(120, TimeUnit.SECONDS);
     }
 
-    /** The single-process engine's greedy tokens for each prompt, each generated alone. */
+    /** Returns the single-process engine's greedy tokens for each prompt, each generated alone. */
     static int[][] local(Path model, int[][] prompts, int count) throws Exception {
         try (ModelCheckpoint checkpoint = Checkpoints.open(model, null);
              Scheduler scheduler = new Scheduler(

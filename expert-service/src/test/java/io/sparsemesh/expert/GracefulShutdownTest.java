@@ -1,12 +1,7 @@
 package io.sparsemesh.expert;
 
-import io.grpc.ForwardingServerCall;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -20,7 +15,6 @@ import io.sparsemesh.transport.discovery.Channels;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -30,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Shutdown as the Spring service runs it (drain, {@code Server.shutdown()}, wait for termination):
- * a request being computed when shutdown begins is answered in full, its stream then ends with
+ * a request being computed when shutdown begins gets its full response, its stream then ends with
  * UNAVAILABLE, idle streams end at once, and new streams are turned away.
  */
 class GracefulShutdownTest {
@@ -40,12 +34,12 @@ class GracefulShutdownTest {
 
     @Test
     void inFlightRequestFinishes() throws Exception {
-        CountDownLatch responding = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
+        HeldResponses held = new HeldResponses(
+                message -> message instanceof ExpertResponse response && response.getCallId() == HELD_CALL);
         try (HostedShard hosted = HostedShard.load(TestModels.deepseekTiny(), 0, 1, DensePlacement.SHARDS)) {
             ExpertsGrpcService service = new ExpertsGrpcService(hosted, new SimpleMeterRegistry(), 4096);
             Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                    .addService(ServerInterceptors.intercept(service, holdFirstResponse(responding, release)))
+                    .addService(ServerInterceptors.intercept(service, held))
                     .build()
                     .start();
             ManagedChannel channel = Channels.open("127.0.0.1:" + server.getPort(), Channels.DEFAULT_MAX_INBOUND_MESSAGE_BYTES);
@@ -58,13 +52,13 @@ class GracefulShutdownTest {
                         .setHidden(TensorCodec.encode(input, 2, HIDDEN, WireDType.WIRE_DTYPE_F32))
                         .setResponseDtype(WireDType.WIRE_DTYPE_F32).build();
 
-                // an idle stream (its request answered), and a stream whose response is held on its way out
+                // an idle stream (its request has its response), and a stream whose response is held on its way out
                 ForwardCalls idle = ForwardCalls.open(channel);
                 idle.send(request.toBuilder().setCallId(1).build());
                 idle.awaitResponses(1);
                 ForwardCalls busy = ForwardCalls.open(channel);
                 busy.send(request);
-                assertTrue(responding.await(30, TimeUnit.SECONDS), "the held request never reached its response");
+                held.awaitHeld();
 
                 // shutdown begins while that request is in flight
                 service.drain();
@@ -79,7 +73,7 @@ class GracefulShutdownTest {
                 assertTrue(busy.responses.isEmpty());
 
                 // once the request completes, its stream ends and the server terminates
-                release.countDown();
+                held.release();
                 assertTrue(server.awaitTermination(30, TimeUnit.SECONDS), "the server did not terminate");
                 Status busyEnd = busy.awaitEnd();
                 assertEquals(Status.Code.UNAVAILABLE, busyEnd.getCode(), busyEnd.toString());
@@ -99,29 +93,5 @@ class GracefulShutdownTest {
                 server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
             }
         }
-    }
-
-    /** Holds the response to call {@link #HELD_CALL} until {@code release} opens, signalling {@code responding} first. */
-    private static ServerInterceptor holdFirstResponse(CountDownLatch responding, CountDownLatch release) {
-        return new ServerInterceptor() {
-            @Override
-            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                                                              ServerCallHandler<Q, R> next) {
-                return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
-                    @Override
-                    public void sendMessage(R message) {
-                        if (message instanceof ExpertResponse response && response.getCallId() == HELD_CALL) {
-                            responding.countDown();
-                            try {
-                                release.await(60, TimeUnit.SECONDS);
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                        }
-                        super.sendMessage(message);
-                    }
-                }, headers);
-            }
-        };
     }
 }

@@ -65,9 +65,9 @@ class RemoteExpertsEquivalenceTest {
     }
 
     /**
-     * Runs the prompts through the sharded model: with F32 on the wire, asserts bit-identical
-     * last-position logits and equal greedy tokens; with BF16, reports the largest logit
-     * difference and how many tokens agree, and checks that the difference is real but small.
+     * Runs the prompts through the sharded model. With F32 on the wire, asserts bit-identical
+     * last-position logits and equal greedy tokens. With BF16, reports the largest logit difference
+     * and how many tokens agree, and checks that the difference is real but small.
      */
     private static void compareWithLocal(Path model, int[][] prompts, int[][] localTokens) throws Exception {
         try (ModelCheckpoint checkpoint = Checkpoints.open(model, null);

@@ -1,6 +1,5 @@
 package io.sparsemesh.expert;
 
-import io.grpc.ForwardingServerCall;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -20,23 +19,19 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Request deadlines: a replica that stops answering is left for another, and streams are renewed before their gRPC deadline. */
+/** Request deadlines: a replica that stops responding is left for another, and streams are renewed before their gRPC deadline. */
 class RemoteExpertsTimeoutTest {
 
     static final int ROWS = 4;
 
     @Test
     void silentReplicaIsLeftForAnother() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger held = new AtomicInteger();
-        ServerInterceptor silent = holdResponses(release, held);
+        HeldResponses silent = new HeldResponses(message -> true);
         try (ModelCheckpoint checkpoint = Checkpoints.open(TestModels.deepseekTiny(), null);
              ShardCluster cluster = ShardCluster.start(TestModels.deepseekTiny(), 2, 2, DensePlacement.SHARDS,
                      (shard, replica, server) -> shard == 1 && replica == 0 ? List.of(silent) : List.of())) {
@@ -53,12 +48,12 @@ class RemoteExpertsTimeoutTest {
                     experts.forwardRouted(1, input, ROWS, routing, output);
                     assertArrayEquals(expected, output, "call " + call);
                 }
-                assertTrue(held.get() >= 1, "the silent replica never received a request");
+                assertTrue(silent.count() >= 1, "the silent replica never received a request");
                 Replica silentReplica = groups.get(1).replicas().stream()
                         .filter(replica -> replica.target().equals(cluster.node(1, 0).target())).findFirst().orElseThrow();
                 assertTrue(silentReplica.consecutiveFailures() >= 1, "the silent replica was not marked unhealthy");
             } finally {
-                release.countDown();
+                silent.release();
             }
         }
     }
@@ -95,28 +90,6 @@ class RemoteExpertsTimeoutTest {
                 assertTrue(streams.get() >= 2, "the stream was not renewed: " + streams.get() + " streams opened");
             }
         }
-    }
-
-    /** Holds every response until {@code release} opens, counting them in {@code held}. */
-    private static ServerInterceptor holdResponses(CountDownLatch release, AtomicInteger held) {
-        return new ServerInterceptor() {
-            @Override
-            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                                                              ServerCallHandler<Q, R> next) {
-                return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
-                    @Override
-                    public void sendMessage(R message) {
-                        held.incrementAndGet();
-                        try {
-                            release.await(60, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                        super.sendMessage(message);
-                    }
-                }, headers);
-            }
-        };
     }
 
     /** Rows routed over both shards: every row has one even (shard 0) and one odd (shard 1) expert. */

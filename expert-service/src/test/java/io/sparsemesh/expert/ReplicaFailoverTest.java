@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * One replica of an expert shard dies in the middle of a step, with a request of that step on
- * it, while 16 generations run: the request is sent again to the shard's other replica and every
+ * it, while 16 generations run. The request goes again to the shard's other replica, and every
  * generation ends with the single-process engine's tokens.
  */
 class ReplicaFailoverTest {
@@ -99,7 +99,7 @@ class ReplicaFailoverTest {
 
     /**
      * Stops its replica's server (cancelling every call, as when the process dies) on the n-th
-     * Forward request it receives, before the service sees that request.
+     * Forward request it receives, before the service receives that request.
      */
     static final class KillOnMessage {
         private final int killAt;

@@ -80,7 +80,7 @@ final class ShardCluster implements AutoCloseable {
         return layout;
     }
 
-    /** One endpoint group per shard listing its replicas' loopback targets. */
+    /** Returns one endpoint group per shard, listing its replicas' loopback targets. */
     List<EndpointGroup> groups(Duration retryAfter) {
         List<EndpointGroup> groups = new ArrayList<>();
         for (List<Node> shardNodes : nodes) {

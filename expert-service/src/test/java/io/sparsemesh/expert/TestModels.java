@@ -9,7 +9,7 @@ final class TestModels {
     private TestModels() {
     }
 
-    /** The repository root: the first folder above the working directory holding {@code testdata/} and {@code models/}. */
+    /** Returns the repository root: the first folder above the working directory holding {@code testdata/} and {@code models/}. */
     static Path root() {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null) {
@@ -21,12 +21,12 @@ final class TestModels {
         throw new IllegalStateException("no testdata/ folder above " + Path.of("").toAbsolutePath());
     }
 
-    /** The bundled Llama model (dense, 5 layers). */
+    /** Returns the bundled Llama model (dense, 5 layers). */
     static Path stories() {
         return root().resolve("models/stories260K/stories260K.gguf");
     }
 
-    /** The tiny DeepSeek-V3 checkpoint (MLA, MoE: layer 0 dense, layers 1-3 with 8 routed experts, top-2). */
+    /** Returns the tiny DeepSeek-V3 checkpoint (MLA, MoE: layer 0 dense, layers 1-3 with 8 routed experts, top-2). */
     static Path deepseekTiny() {
         return root().resolve("testdata/hf-tiny/deepseek_v3_tiny");
     }

@@ -6,9 +6,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
 /**
  * Opens gRPC channels to targets: plaintext HTTP/2 over grpc-netty-shaded for {@code host:port},
- * or the in-process transport for {@code in-process:<name>}. Plaintext because the mesh's internal
- * ports listen on loopback or a private cluster network; put TLS or a service mesh in front when
- * they do not.
+ * or the in-process transport for {@code in-process:<name>}. Channels are plaintext because the
+ * mesh's internal ports listen on loopback or on a private cluster network. Where they do not, put
+ * TLS or a service mesh in front.
  */
 public final class Channels {
 

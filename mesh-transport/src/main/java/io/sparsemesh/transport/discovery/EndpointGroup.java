@@ -23,7 +23,7 @@ import java.util.function.Function;
  * The interchangeable replicas of one service unit (the replicas of one expert shard, or of the
  * attention service), and the choice among them. Calls go round-robin over the healthy replicas.
  * A replica that fails is marked unhealthy and sits out for {@code retryAfter}; after that it is
- * eligible again, and its next call tells whether it has recovered. When no healthy replica is
+ * eligible again, and its next call shows whether it has recovered. When no healthy replica is
  * left, {@link #choose} falls back to the unhealthy ones the caller has not tried yet, so a single
  * replica that failed once is retried rather than given up.
  *
@@ -36,7 +36,7 @@ public final class EndpointGroup implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(EndpointGroup.class);
 
-    /** Looks up the addresses of a host name; the default asks the system resolver. */
+    /** Looks up the addresses of a host name. The default is the system resolver, {@link InetAddress#getAllByName}. */
     @FunctionalInterface
     public interface HostResolver {
         InetAddress[] resolve(String host) throws UnknownHostException;
@@ -98,7 +98,7 @@ public final class EndpointGroup implements AutoCloseable {
         return source;
     }
 
-    /** The current replicas. */
+    /** Returns the current replicas. */
     public List<Replica> replicas() {
         return replicas;
     }
@@ -141,7 +141,7 @@ public final class EndpointGroup implements AutoCloseable {
     /** Marks {@code replica} healthy after a successful call. */
     public void markSucceeded(Replica replica) {
         if (replica.recordSuccess()) {
-            log.info("Replica {} of {} answers again", replica, name);
+            log.info("Replica {} of {} succeeded again and is back in the rotation", replica, name);
         }
     }
 

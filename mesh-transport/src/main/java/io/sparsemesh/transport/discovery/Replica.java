@@ -35,7 +35,7 @@ public final class Replica {
         return target;
     }
 
-    /** The channel to this replica, opened on first use. */
+    /** Returns the channel to this replica, opening it on first use. */
     public synchronized ManagedChannel channel() {
         checkNotRetired();
         if (channel == null) {
@@ -60,12 +60,12 @@ public final class Replica {
         return created;
     }
 
-    /** Failures since the last success; 0 for a healthy replica. */
+    /** Returns the failures since the last success, 0 for a healthy replica. */
     public int consecutiveFailures() {
         return consecutiveFailures;
     }
 
-    /** Whether the replica has no recent failure, or its sit-out time after one has passed. */
+    /** Returns whether the replica has no recent failure, or its sit-out time after one has passed. */
     boolean isEligible(long nowNanos) {
         return consecutiveFailures == 0 || nowNanos - sittingOutUntilNanos >= 0;
     }

@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Where the replicas of one {@link EndpointGroup} come from: a fixed list of targets, or a DNS
+ * The source of one {@link EndpointGroup}'s replicas: a fixed list of targets, or a DNS
  * name whose address records are the replicas (a Kubernetes headless service), looked up again
  * every {@code refreshInterval}.
  *

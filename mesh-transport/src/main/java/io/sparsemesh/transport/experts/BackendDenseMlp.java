@@ -4,7 +4,7 @@ import io.sparsemesh.core.engine.ChannelMixer;
 import io.sparsemesh.core.moe.ExpertBackend;
 import io.sparsemesh.core.tensor.Workspace;
 
-/** A dense layer's FFN run by an {@link ExpertBackend}, on the expert shard that holds it. */
+/** A dense layer's FFN run by an {@link ExpertBackend}, on the expert shard that hosts it. */
 public final class BackendDenseMlp implements ChannelMixer {
 
     private final int layer;

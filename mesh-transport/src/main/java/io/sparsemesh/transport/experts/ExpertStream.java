@@ -23,8 +23,8 @@ import java.util.concurrent.TimeUnit;
  * fail at once. The stream carries a gRPC deadline ({@code lifetime}); its owner replaces it
  * before the deadline is near, so no request is cut off by it.
  *
- * <p>Flow control: each caller waits for its response before sending again, so a stream holds at
- * most one request per concurrent caller, and the server takes one message at a time.
+ * <p>Flow control: each caller waits for its response before sending again, so a stream
+ * carries at most one request per concurrent caller, and the server takes one message at a time.
  */
 final class ExpertStream implements ClientResponseObserver<ExpertRequest, ExpertResponse> {
 
@@ -64,12 +64,12 @@ final class ExpertStream implements ClientResponseObserver<ExpertRequest, Expert
         return response;
     }
 
-    /** Whether new requests may go on this stream: it is open and its deadline is more than {@code marginNanos} away. */
+    /** Returns whether new requests may go on this stream: it is open and its deadline is more than {@code marginNanos} away. */
     synchronized boolean acceptsRequests(long nowNanos, long marginNanos) {
         return ended == null && expiresAtNanos - nowNanos > marginNanos;
     }
 
-    /** Tells the server no more requests follow; those already sent are still answered. */
+    /** Half-closes the stream: no more requests follow, and the server still responds to those already sent. */
     synchronized void halfClose() {
         if (ended == null) {
             ended = Status.UNAVAILABLE.withDescription("the stream to " + replica + " was closed by the client");
@@ -94,7 +94,7 @@ final class ExpertStream implements ClientResponseObserver<ExpertRequest, Expert
             waiting = pending.remove(response.getCallId());
         }
         if (waiting == null) {
-            log.warn("Replica {} answered call {}, which no request on this stream is waiting for; dropping it",
+            log.warn("Replica {} sent a response to call {}, which no request on this stream waits for; dropping it",
                     replica, response.getCallId());
             return;
         }

@@ -6,7 +6,7 @@ import io.sparsemesh.transport.discovery.Replica;
 /**
  * The current {@link ExpertStream} of one client to one replica, opened on first use and
  * replaced when it has failed or its deadline is within {@code marginNanos}: the old stream is
- * half-closed, so the requests already on it are still answered.
+ * half-closed, so the requests already on it still get their responses.
  */
 final class ExpertStreams implements AutoCloseable {
 

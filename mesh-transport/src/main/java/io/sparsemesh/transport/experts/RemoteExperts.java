@@ -5,6 +5,7 @@ import io.grpc.StatusRuntimeException;
 import io.sparsemesh.core.moe.ExpertBackend;
 import io.sparsemesh.core.moe.ExpertRouting;
 import io.sparsemesh.core.moe.ShardLayout;
+import io.sparsemesh.core.tensor.Workspace;
 import io.sparsemesh.protocol.v1.DescribeExpertsRequest;
 import io.sparsemesh.protocol.v1.ExpertRequest;
 import io.sparsemesh.protocol.v1.ExpertResponse;
@@ -31,7 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The router's {@link ExpertBackend} over expert services: a layer's rows are grouped by the
- * shard that holds their experts ({@link ShardLayout}), sent to one replica of each shard in
+ * shard that hosts their experts ({@link ShardLayout}), sent to one replica of each shard in
  * parallel over long-lived bidi streams, and the shards' partial sums are added in shard order.
  * A dense layer's rows all go to the one shard that holds its FFN.
  *
@@ -53,6 +54,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class RemoteExperts implements ExpertBackend {
 
     private static final Logger log = LoggerFactory.getLogger(RemoteExperts.class);
+
+    private enum Buffer { GATHERED, PARTIAL }
 
     /**
      * Client settings.
@@ -95,7 +98,7 @@ public final class RemoteExperts implements ExpertBackend {
     private final List<EndpointGroup> shards;
     private final Options options;
     private final AtomicLong nextCallId = new AtomicLong(1);
-    private final ThreadLocal<Scratch> scratch;
+    private final ThreadLocal<Scratch> threadScratch;
 
     /**
      * @param shards the replicas of each shard, indexed by shard; as many as {@code layout.shardCount()}
@@ -109,7 +112,7 @@ public final class RemoteExperts implements ExpertBackend {
         this.hiddenSize = hiddenSize;
         this.shards = List.copyOf(shards);
         this.options = options;
-        this.scratch = ThreadLocal.withInitial(() -> new Scratch(layout.shardCount()));
+        this.threadScratch = ThreadLocal.withInitial(() -> new Scratch(layout.shardCount()));
     }
 
     public ShardLayout layout() {
@@ -125,17 +128,17 @@ public final class RemoteExperts implements ExpertBackend {
         if (routing.rows() != rows) {
             throw new IllegalArgumentException("routing has " + routing.rows() + " rows, input has " + rows);
         }
-        Scratch buffers = scratch.get();
+        Scratch scratch = threadScratch.get();
         int shardCount = layout.shardCount();
 
-        // group rows by shard: a row goes to every shard that holds at least one of its experts
-        buffers.groupRows(routing, layout);
+        // group rows by shard: a row goes to every shard that hosts at least one of its experts
+        scratch.groupRows(routing, layout);
 
         // send each shard its rows, with the routing slots of other shards' experts set to -1
         Call[] calls = new Call[shardCount];
         for (int shard = 0; shard < shardCount; shard++) {
-            if (buffers.rowCounts[shard] > 0) {
-                ExpertRequest request = routedRequest(layer, input, routing, shard, buffers);
+            if (scratch.rowCounts[shard] > 0) {
+                ExpertRequest request = routedRequest(layer, input, routing, shard, scratch);
                 calls[shard] = send(shard, request, new LinkedHashSet<>());
             }
         }
@@ -146,10 +149,10 @@ public final class RemoteExperts implements ExpertBackend {
             if (calls[shard] == null) {
                 continue;
             }
-            int count = buffers.rowCounts[shard];
-            float[] partial = buffers.partial(count * hiddenSize);
+            int count = scratch.rowCounts[shard];
+            float[] partial = scratch.workspace.floats(Buffer.PARTIAL, count * hiddenSize);
             await(calls[shard], count, partial);
-            int[] shardRows = buffers.rowsOfShard[shard];
+            int[] shardRows = scratch.rowsOfShard[shard];
             for (int i = 0; i < count; i++) {
                 int to = shardRows[i] * hiddenSize;
                 int from = i * hiddenSize;
@@ -173,11 +176,11 @@ public final class RemoteExperts implements ExpertBackend {
         await(send(shard, request, new LinkedHashSet<>()), rows, output);
     }
 
-    /** Asks a replica of {@code shard} what it holds, trying the other replicas when one fails. */
+    /** Asks a replica of {@code shard} which experts and dense layers it hosts, trying the other replicas when one fails. */
     public ExpertShardInfo describe(int shard) {
         EndpointGroup group = shards.get(shard);
         Set<Replica> tried = new LinkedHashSet<>();
-        StatusRuntimeException lastFailure = null;
+        RuntimeException lastFailure = null;
         for (Replica replica = group.choose(tried); replica != null; replica = group.choose(tried)) {
             tried.add(replica);
             try {
@@ -186,7 +189,7 @@ public final class RemoteExperts implements ExpertBackend {
                         .describe(DescribeExpertsRequest.getDefaultInstance());
                 group.markSucceeded(replica);
                 return info;
-            } catch (StatusRuntimeException e) {
+            } catch (RuntimeException e) {
                 group.markFailed(replica, e);
                 lastFailure = e;
             }
@@ -194,11 +197,11 @@ public final class RemoteExperts implements ExpertBackend {
         throw unavailable(shard, tried, lastFailure);
     }
 
-    private ExpertRequest routedRequest(int layer, float[] input, ExpertRouting routing, int shard, Scratch buffers) {
-        int count = buffers.rowCounts[shard];
-        int[] shardRows = buffers.rowsOfShard[shard];
+    private ExpertRequest routedRequest(int layer, float[] input, ExpertRouting routing, int shard, Scratch scratch) {
+        int count = scratch.rowCounts[shard];
+        int[] shardRows = scratch.rowsOfShard[shard];
         int k = routing.expertsPerToken();
-        float[] gathered = buffers.gathered(count * hiddenSize);
+        float[] gathered = scratch.workspace.floats(Buffer.GATHERED, count * hiddenSize);
         ExpertRequest.Builder request = ExpertRequest.newBuilder()
                 .setCallId(nextCallId.getAndIncrement())
                 .setLayer(layer)
@@ -276,7 +279,7 @@ public final class RemoteExperts implements ExpertBackend {
         }
     }
 
-    /** Whether a status means the replica failed (another replica may succeed), not that the request is wrong. */
+    /** Returns whether a status means the replica failed (another replica may succeed), not that the request is wrong. */
     private static boolean isReplicaFailure(Status.Code code) {
         return switch (code) {
             case INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, RESOURCE_EXHAUSTED, UNIMPLEMENTED,
@@ -313,8 +316,7 @@ public final class RemoteExperts implements ExpertBackend {
     private static final class Scratch {
         final int[] rowCounts;
         final int[][] rowsOfShard;
-        float[] gathered = new float[0];
-        float[] partial = new float[0];
+        final Workspace workspace = new Workspace();
 
         Scratch(int shardCount) {
             rowCounts = new int[shardCount];
@@ -342,20 +344,6 @@ public final class RemoteExperts implements ExpertBackend {
                     rowCounts[shard] = count + 1;
                 }
             }
-        }
-
-        float[] gathered(int length) {
-            if (gathered.length < length) {
-                gathered = new float[length];
-            }
-            return gathered;
-        }
-
-        float[] partial(int length) {
-            if (partial.length < length) {
-                partial = new float[length];
-            }
-            return partial;
         }
     }
 }

@@ -4,7 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
 /**
- * No replica of an expert shard could answer a request: its status is {@code UNAVAILABLE} and its
+ * No replica of an expert shard could serve a request: its status is {@code UNAVAILABLE} and its
  * message names the shard. The step that needed the shard cannot finish, so the router ends the
  * requests in that step.
  */
@@ -17,7 +17,7 @@ public final class ShardUnavailableException extends StatusRuntimeException {
         this.shard = shard;
     }
 
-    /** The expert shard that has no replica left. */
+    /** Returns the expert shard that has no replica left. */
     public int shard() {
         return shard;
     }
