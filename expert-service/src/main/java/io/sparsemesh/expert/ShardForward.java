@@ -58,20 +58,26 @@ public final class ShardForward {
 
         // run the dense FFN or the routed experts held here
         ExpertShard experts = hosted.experts();
+        ExpertRouting routing = null;
         if (request.getDense()) {
             checkDenseLayer(layer);
             experts.forwardDense(layer, input, rows, output);
-            metrics.recordDense(layer, rows, System.nanoTime() - start);
         } else {
-            ExpertRouting routing = routing(request, layer, rows, workspace);
+            routing = routing(request, layer, rows, workspace);
             experts.forwardRouted(layer, input, rows, routing, output);
-            metrics.recordRouted(layer, rows, countRowsPerExpert(routing, workspace), System.nanoTime() - start);
         }
 
-        return ExpertResponse.newBuilder()
+        // encode the result, then count the request with its whole time
+        ExpertResponse response = ExpertResponse.newBuilder()
                 .setCallId(request.getCallId())
                 .setOutput(TensorCodec.encode(output, rows, hidden, responseDtype))
                 .build();
+        if (routing == null) {
+            metrics.recordDense(layer, rows, System.nanoTime() - start);
+        } else {
+            metrics.recordRouted(layer, rows, countRowsPerExpert(routing, workspace), System.nanoTime() - start);
+        }
+        return response;
     }
 
     /** Checks that {@code tensor} is {@code rows × hidden} within the row limit and returns rows. */
