@@ -5,6 +5,9 @@ import io.sparsemesh.core.checkpoint.Checkpoints;
 import io.sparsemesh.core.checkpoint.ModelCheckpoint;
 import io.sparsemesh.core.config.ModelConfig;
 import io.sparsemesh.core.engine.EngineOptions;
+import io.sparsemesh.core.engine.FailureCode;
+import io.sparsemesh.core.engine.RowsFailedException;
+import io.sparsemesh.core.engine.SequencesFailedException;
 import io.sparsemesh.core.engine.Scheduler;
 import io.sparsemesh.core.moe.ExpertRouting;
 import io.sparsemesh.core.moe.ExpertShard;
@@ -60,8 +63,11 @@ class ShardUnavailableTest {
             experts.forwardRouted(2, input, 1, evenOnly, evenRow);
             assertTrue(evenRow[0] != 0 || evenRow[1] != 0, "no output for a row on the surviving shard");
 
-            ShardUnavailableException error = assertThrows(ShardUnavailableException.class,
+            RowsFailedException rowsFailed = assertThrows(RowsFailedException.class,
                     () -> experts.forwardRouted(1, input, 3, routing, remote));
+            assertArrayEquals(new int[] {0, 2}, rowsFailed.rows(), "rows routed to the lost shard");
+            assertEquals(FailureCode.UNAVAILABLE, rowsFailed.code());
+            ShardUnavailableException error = assertInstanceOf(ShardUnavailableException.class, rowsFailed.getCause());
             assertEquals(Status.Code.UNAVAILABLE, error.getStatus().getCode());
             assertEquals(1, error.shard());
             assertTrue(error.getMessage().startsWith("UNAVAILABLE"), error.getMessage());
@@ -84,8 +90,10 @@ class ShardUnavailableTest {
             cluster.kill(1, 0);
 
             experts.forwardDense(2, randomRows(2, hidden), 2, output); // layer 2 lives on shard 0
-            ShardUnavailableException error = assertThrows(ShardUnavailableException.class,
+            RowsFailedException rowsFailed = assertThrows(RowsFailedException.class,
                     () -> experts.forwardDense(3, randomRows(2, hidden), 2, output));
+            assertArrayEquals(new int[] {0, 1}, rowsFailed.rows(), "every row of a dense layer on the lost shard");
+            ShardUnavailableException error = assertInstanceOf(ShardUnavailableException.class, rowsFailed.getCause());
             assertEquals(1, error.shard());
             assertTrue(error.getMessage().contains("UNAVAILABLE: expert shard 1"), error.getMessage());
         }
@@ -106,7 +114,11 @@ class ShardUnavailableTest {
 
             ExecutionException failure = assertThrows(ExecutionException.class,
                     () -> Generations.submit(scheduler, new int[] {0, 5, 9}, 4).get(60, TimeUnit.SECONDS));
-            ShardUnavailableException error = assertInstanceOf(ShardUnavailableException.class, failure.getCause());
+            SequencesFailedException ended = assertInstanceOf(SequencesFailedException.class, failure.getCause());
+            assertEquals(FailureCode.UNAVAILABLE, ended.code());
+            assertTrue(ended.getMessage().contains("expert shard 0"), ended.getMessage());
+            ShardUnavailableException error = assertInstanceOf(ShardUnavailableException.class,
+                    ended.getCause().getCause());
             assertEquals(0, error.shard());
         }
     }

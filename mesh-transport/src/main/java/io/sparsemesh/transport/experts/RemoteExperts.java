@@ -2,6 +2,8 @@ package io.sparsemesh.transport.experts;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.sparsemesh.core.engine.FailureCode;
+import io.sparsemesh.core.engine.RowsFailedException;
 import io.sparsemesh.core.moe.ExpertBackend;
 import io.sparsemesh.core.moe.ExpertRouting;
 import io.sparsemesh.core.moe.ShardLayout;
@@ -136,10 +138,17 @@ public final class RemoteExperts implements ExpertBackend {
 
         // send each shard its rows, with the routing slots of other shards' experts set to -1
         Call[] calls = new Call[shardCount];
+        ShardUnavailableException unavailable = null;
+        java.util.BitSet failedRows = new java.util.BitSet(rows);
         for (int shard = 0; shard < shardCount; shard++) {
             if (scratch.rowCounts[shard] > 0) {
                 ExpertRequest request = routedRequest(layer, input, routing, shard, scratch);
-                calls[shard] = send(shard, request, new LinkedHashSet<>());
+                try {
+                    calls[shard] = send(shard, request, new LinkedHashSet<>());
+                } catch (ShardUnavailableException e) {
+                    unavailable = e;
+                    markRows(failedRows, scratch, shard);
+                }
             }
         }
 
@@ -151,7 +160,13 @@ public final class RemoteExperts implements ExpertBackend {
             }
             int count = scratch.rowCounts[shard];
             float[] partial = scratch.workspace.floats(Buffer.PARTIAL, count * hiddenSize);
-            await(calls[shard], count, partial);
+            try {
+                await(calls[shard], count, partial);
+            } catch (ShardUnavailableException e) {
+                unavailable = e;
+                markRows(failedRows, scratch, shard);
+                continue;
+            }
             int[] shardRows = scratch.rowsOfShard[shard];
             for (int i = 0; i < count; i++) {
                 int to = shardRows[i] * hiddenSize;
@@ -160,6 +175,11 @@ public final class RemoteExperts implements ExpertBackend {
                     output[to + d] += partial[from + d];
                 }
             }
+        }
+        if (unavailable != null) {
+            // Only the rows routed to the dead shard fail; the scheduler ends their sequences and reruns the step.
+            throw new RowsFailedException(failedRows.stream().toArray(), FailureCode.UNAVAILABLE,
+                    unavailable.getStatus().getDescription(), unavailable);
         }
     }
 
@@ -173,7 +193,19 @@ public final class RemoteExperts implements ExpertBackend {
                 .setDense(true)
                 .setResponseDtype(options.wireDType())
                 .build();
-        await(send(shard, request, new LinkedHashSet<>()), rows, output);
+        try {
+            await(send(shard, request, new LinkedHashSet<>()), rows, output);
+        } catch (ShardUnavailableException e) {
+            throw new RowsFailedException(java.util.stream.IntStream.range(0, rows).toArray(), FailureCode.UNAVAILABLE,
+                    e.getStatus().getDescription(), e);
+        }
+    }
+
+    private static void markRows(java.util.BitSet failedRows, Scratch scratch, int shard) {
+        int[] shardRows = scratch.rowsOfShard[shard];
+        for (int i = 0; i < scratch.rowCounts[shard]; i++) {
+            failedRows.set(shardRows[i]);
+        }
     }
 
     /** Asks a replica of {@code shard} which experts and dense layers it hosts, trying the other replicas when one fails. */
