@@ -136,9 +136,9 @@ class RouterConfiguration {
             return new RemoteTextCodec(remote, local == null ? null : local::newDecoder);
         }
         if (local == null) {
-            throw new IllegalStateException("the checkpoint " + checkpoint.path() + " has no tokenizer; set"
-                    + " sparsemesh.router.tokenizer to a tokenizer file or sparsemesh.router.mesh.tokenizer to a"
-                    + " tokenizer service");
+            log.warn("The checkpoint {} has no tokenizer: prompts must be token ids and output carries ids only;"
+                    + " set sparsemesh.router.tokenizer to a tokenizer file to serve text", checkpoint.path());
+            return new IdsOnlyTextCodec();
         }
         return local;
     }

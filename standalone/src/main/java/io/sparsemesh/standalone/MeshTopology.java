@@ -12,14 +12,15 @@ import java.util.Map;
  * when every service is its own process.
  *
  * @param model             checkpoint every service loads
+ * @param hasTokenizer      whether the checkpoint carries a tokenizer; without one no tokenizer service starts
  * @param attentionReplicas attention replicas, each serving every layer
  * @param shards            expert shards
  * @param replicas          replicas of each expert shard
  * @param wireDtype         BF16 or F32 between router and services
  * @param densePlacement    ROUTER or SHARDS: where dense layers' FFNs run
  */
-record MeshTopology(Path model, int attentionReplicas, int shards, int replicas, String wireDtype,
-                    String densePlacement, int contextLength) {
+record MeshTopology(Path model, boolean hasTokenizer, int attentionReplicas, int shards, int replicas,
+                    String wireDtype, String densePlacement, int contextLength) {
 
     /** One service to start: its module, a name for logs, its properties and its gRPC target. */
     record Service(String module, String name, Map<String, String> properties, String target) {
@@ -36,9 +37,11 @@ record MeshTopology(Path model, int attentionReplicas, int shards, int replicas,
         List<Service> services = new ArrayList<>();
         String modelPath = model.toAbsolutePath().toString();
 
-        Map<String, String> tokenizer = new LinkedHashMap<>();
-        tokenizer.put("sparsemesh.tokenizer.model-path", modelPath);
-        services.add(service("tokenizer-service", "tokenizer", tokenizer, addresses));
+        if (hasTokenizer) {
+            Map<String, String> tokenizer = new LinkedHashMap<>();
+            tokenizer.put("sparsemesh.tokenizer.model-path", modelPath);
+            services.add(service("tokenizer-service", "tokenizer", tokenizer, addresses));
+        }
 
         for (int a = 0; a < attentionReplicas; a++) {
             Map<String, String> attention = new LinkedHashMap<>();

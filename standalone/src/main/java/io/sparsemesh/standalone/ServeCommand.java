@@ -75,14 +75,16 @@ final class ServeCommand implements Callable<Integer> {
         }
         Path modelPath = model != null ? model : BundledModel.path();
         ModelConfig config;
+        boolean hasTokenizer;
         try (ModelCheckpoint checkpoint = Checkpoints.open(modelPath, null)) {
             config = checkpoint.config();
+            hasTokenizer = checkpoint.tokenizer() != null;
         }
         int context = contextLength != null ? contextLength
                 : Math.min(config.maxPositionEmbeddings(), LocalEngine.DEFAULT_MAX_CONTEXT);
         // A dense model has no routed experts: its dense FFNs are what the expert shards hold.
         String densePlacement = config.moe() == null ? "SHARDS" : "ROUTER";
-        MeshTopology topology = new MeshTopology(modelPath, attentionReplicas, shards, replicas, dtype, densePlacement,
+        MeshTopology topology = new MeshTopology(modelPath, hasTokenizer, attentionReplicas, shards, replicas, dtype, densePlacement,
                 context);
 
         Map<String, String> router = new LinkedHashMap<>();
