@@ -3,12 +3,12 @@
 Phases, following the DeepSeek-V3.2 recipe for DeepSeek Sparse Attention:
   1. dense: the whole model except the indexers learns next-token prediction with dense
      causal attention.
-  2. indexer warm-up: the main model is frozen; each "full" layer's indexer learns, by
+  2. indexer warm-up: the main model is frozen. Each "full" layer's indexer learns, by
      KL(target || softmax(index scores)), to match the dense attention distribution
      (mean over heads, and over the "shared" layers that reuse its indices).
-  3. sparse: attention sees only the indexer's top-k keys; the main model learns next-token
-     prediction and the indexers keep the KL loss restricted to the selected keys. The
-     indexer's inputs are detached, so the two losses train disjoint parameters.
+  3. sparse: each query attends to the indexer's top-k keys only. The main model learns
+     next-token prediction, and the indexers keep the KL loss restricted to the selected
+     keys. The indexer's inputs are detached, so the two losses train disjoint parameters.
 In phases 1 and 3 the MoE balancing bias follows the auxiliary-loss-free rule after each
 step: bias += rate * sign(mean load - load).
 
@@ -21,6 +21,7 @@ rerunning the same command resumes from it. RUN/log.csv holds the loss curve.
 
 import argparse
 import csv
+import fcntl
 import json
 import math
 import os
@@ -113,9 +114,9 @@ def indexer_groups(config):
 def indexer_kl_loss(extras, groups, causal):
     """Mean over layers of KL(attention target || indexer distribution).
 
-    A "full" layer's target is the head-averaged attention of itself and the "shared" layers
-    that reuse its top-k; a "shared" layer's own indexer (unused while sharing is on, kept
-    for the every-layer-full comparison) learns its own layer's attention. The support is
+    A "full" layer's target is the head-averaged attention of itself and of the "shared"
+    layers that reuse its top-k. A "shared" layer's own indexer is unused while sharing is on,
+    but it learns its own layer's attention for the every-layer-full comparison. The support is
     the causal keys in phase 2 and the keys the layer attended to in phase 3, where the
     attention probabilities are zero outside that selection.
     """
@@ -226,6 +227,11 @@ def train(config_path, run, data, threads):
     recipe = config["recipe"]
     model_config = config["model"]
     os.makedirs(run, exist_ok=True)
+    lock = open(os.path.join(run, "lock"), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"another trainer is using {run}; wait for it to finish or stop it first")
     with open(os.path.join(run, "config.json"), "w") as file:
         json.dump(config, file, indent=1)
 
