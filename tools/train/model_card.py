@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 
+import numpy as np
 import torch
 
 from bpe import ByteLevelBpe
@@ -22,6 +23,7 @@ SAMPLE_TOKENS = 80
 SAMPLE_TEMPERATURE = 0.8
 SAMPLE_TOP_K = 40
 SAMPLE_SEED = 7
+SMOOTHING_STEPS = 50
 
 
 def read_log(run):
@@ -80,7 +82,12 @@ def plot_curves(log, baseline_log, path):
     for phase, color in (("dense", "tab:blue"), ("sparse", "tab:green")):
         points = [(int(r["step"]), float(r["lm_loss"])) for r in log if r["phase"] == phase and r["lm_loss"]]
         if points:
-            axis.plot(*zip(*points), color=color, alpha=0.35, linewidth=0.6, label=f"train loss, {phase} attention")
+            steps, losses = zip(*points)
+            axis.plot(steps, losses, color=color, alpha=0.2, linewidth=0.5)
+            window = min(SMOOTHING_STEPS, len(losses))
+            smoothed = np.convolve(losses, np.ones(window) / window, mode="valid")
+            axis.plot(steps[window - 1:], smoothed, color=color, linewidth=1.2,
+                      label=f"train loss, {phase} attention ({window}-step mean)")
     for rows, color, label in ((log, "black", "validation loss"), (baseline_log, "tab:orange", "dense baseline validation loss")):
         points = [(int(r["step"]), float(r["val_loss"])) for r in rows if r["val_loss"]]
         axis.plot(*zip(*points), "o-", color=color, markersize=3, label=label)
