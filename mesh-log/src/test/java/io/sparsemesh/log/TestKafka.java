@@ -8,17 +8,11 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /** One embedded broker for every test in this JVM, and a consumer that reads a topic from the start. */
 final class TestKafka {
@@ -30,16 +24,7 @@ final class TestKafka {
 
     static synchronized EmbeddedKafkaBroker broker() {
         if (broker == null) {
-            try {
-                Path directory = Files.createTempDirectory("mesh-log-kafka");
-                broker = EmbeddedKafkaBroker.onFreePorts(directory);
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    broker.stop();
-                    deleteRecursively(directory);
-                }));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            broker = EmbeddedKafkaBroker.startTemporary();
         }
         broker.start();
         return broker;
@@ -70,15 +55,5 @@ final class TestKafka {
             }
         }
         return values;
-    }
-
-    static void deleteRecursively(Path directory) {
-        try (Stream<Path> paths = Files.walk(directory)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -18,7 +18,9 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Properties;
+import java.util.stream.Stream;
 
 /**
  * A single-node Kafka broker in KRaft mode (broker and controller in one server) running in this
@@ -62,6 +64,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("failed to find two free ports on " + HOST, e);
         }
+    }
+
+    /**
+     * Starts a broker on free ports with its data in a new temporary directory, and registers a
+     * shutdown hook that stops it and deletes the directory when the JVM exits.
+     */
+    public static EmbeddedKafkaBroker startTemporary() {
+        Path directory;
+        try {
+            directory = Files.createTempDirectory("sparsemesh-kafka");
+        } catch (IOException e) {
+            throw new UncheckedIOException("failed to create a temporary directory for the Kafka broker", e);
+        }
+        EmbeddedKafkaBroker broker = onFreePorts(directory);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            broker.stop();
+            deleteRecursively(directory);
+        }, "embedded-kafka-cleanup"));
+        broker.start();
+        return broker;
     }
 
     /** Formats the storage unless it contains a broker's data already, then starts the broker and waits until it serves clients. */
@@ -110,6 +132,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     @Override
     public void close() {
         stop();
+    }
+
+    private static void deleteRecursively(Path directory) {
+        try (Stream<Path> paths = Files.walk(directory)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            log.warn("Failed to delete the Kafka data directory {}: {}", directory, e.toString());
+        }
     }
 
     private Properties serverProperties() {
