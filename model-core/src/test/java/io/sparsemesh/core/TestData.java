@@ -1,5 +1,8 @@
 package io.sparsemesh.core;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -43,5 +46,25 @@ public final class TestData {
 
     public static Path hfTiny(String name) {
         return path("hf-tiny/" + name);
+    }
+
+    /**
+     * Returns the first {@code chars} characters of a corpus excerpt under {@code testdata/corpus},
+     * e.g. {@code tinyshakespeare/input.txt}. The committed excerpts contain only the start of each
+     * text, so a longer request fails instead of returning less.
+     */
+    public static String corpusPrefix(String file, int chars) {
+        Path path = path("corpus/" + file);
+        String text;
+        try {
+            text = Files.readString(path, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read corpus excerpt " + path, e);
+        }
+        if (text.length() < chars) {
+            throw new IllegalArgumentException("corpus excerpt " + path + " has " + text.length()
+                    + " characters, fewer than the " + chars + " requested; commit a longer excerpt");
+        }
+        return text.substring(0, chars);
     }
 }

@@ -2,16 +2,22 @@ package io.sparsemesh.router;
 
 import io.sparsemesh.core.tokenizer.StreamingDecoder;
 import io.sparsemesh.core.tokenizer.Tokenizer;
+import io.sparsemesh.core.tokenizer.chat.ChatMessage;
+import io.sparsemesh.core.tokenizer.chat.ChatTemplate;
+import io.sparsemesh.core.tokenizer.chat.ChatTemplateException;
+import io.sparsemesh.core.tokenizer.chat.GenerationPrompt;
 
 import java.util.List;
 
-/** The checkpoint's own tokenizer, run in the router. */
+/** The checkpoint's own tokenizer and chat template, run in the router. */
 final class LocalTextCodec implements TextCodec {
 
     private final Tokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
 
-    LocalTextCodec(Tokenizer tokenizer) {
+    LocalTextCodec(Tokenizer tokenizer, ChatTemplate chatTemplate) {
         this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
     }
 
     @Override
@@ -21,14 +27,20 @@ final class LocalTextCodec implements TextCodec {
 
     @Override
     public int[] encodeChat(List<ChatTurn> messages) {
-        // NOTE: renders the plain base-model form until chat templates are wired in: "role: content" lines,
-        // then "assistant:" to start the reply.
-        StringBuilder prompt = new StringBuilder();
-        for (ChatTurn turn : messages) {
-            prompt.append(turn.role()).append(": ").append(turn.content()).append('\n');
+        if (messages.isEmpty()) {
+            throw new InvalidRequestException(InvalidRequestException.Kind.INVALID, "messages",
+                    "messages is empty; send at least one message");
         }
-        prompt.append("assistant:");
-        return encodePrompt(prompt.toString());
+        String prompt;
+        try {
+            prompt = chatTemplate.render(messages.stream().map(m -> new ChatMessage(m.role(), m.content())).toList(),
+                    GenerationPrompt.ADD);
+        } catch (ChatTemplateException e) {
+            throw new InvalidRequestException(InvalidRequestException.Kind.INVALID, "messages",
+                    "the model's chat template rejected the messages: " + e.getMessage());
+        }
+        boolean addBos = tokenizer.addBosByDefault() && !chatTemplate.rendersSpecialTokens();
+        return tokenizer.encode(prompt, addBos);
     }
 
     @Override

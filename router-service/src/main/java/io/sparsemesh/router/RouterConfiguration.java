@@ -17,6 +17,7 @@ import io.sparsemesh.core.moe.ExpertShard;
 import io.sparsemesh.core.moe.ShardLayout;
 import io.sparsemesh.core.tokenizer.Tokenizer;
 import io.sparsemesh.core.tokenizer.Tokenizers;
+import io.sparsemesh.core.tokenizer.chat.ChatTemplates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
@@ -90,7 +91,7 @@ class RouterConfiguration {
                     + " sparsemesh.router.tokenizer to a tokenizer file");
         }
         Tokenizer tokenizer = Tokenizers.open(checkpoint.tokenizer());
-        return new LocalTextCodec(tokenizer);
+        return new LocalTextCodec(tokenizer, ChatTemplates.open(checkpoint.tokenizer()));
     }
 
     @Bean

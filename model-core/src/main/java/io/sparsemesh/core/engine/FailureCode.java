@@ -10,6 +10,20 @@ public enum FailureCode {
     DEADLINE_EXCEEDED,
     /** The request was malformed. */
     INVALID_ARGUMENT,
+    /** A position lies past what the sequence's cache can hold. */
+    OUT_OF_RANGE,
+    /** The sequence is in a state that does not allow the request (e.g. held by another router). */
+    FAILED_PRECONDITION,
     /** Anything else. */
-    INTERNAL
+    INTERNAL;
+
+    /** Returns the constant named like {@code grpcCodeName}, or INTERNAL for codes without one. */
+    public static FailureCode fromName(String grpcCodeName) {
+        for (FailureCode code : values()) {
+            if (code.name().equals(grpcCodeName)) {
+                return code;
+            }
+        }
+        return INTERNAL;
+    }
 }

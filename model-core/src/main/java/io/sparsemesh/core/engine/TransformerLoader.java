@@ -5,6 +5,7 @@ import io.sparsemesh.core.checkpoint.TensorStore;
 import io.sparsemesh.core.config.ModelConfig;
 import io.sparsemesh.core.gqa.GroupedQueryAttention;
 import io.sparsemesh.core.layer.RmsNorm;
+import io.sparsemesh.core.mla.MlaPathPolicy;
 import io.sparsemesh.core.mla.MultiHeadLatentAttention;
 import io.sparsemesh.core.moe.ExpertBackend;
 import io.sparsemesh.core.moe.ExpertShard;
@@ -25,9 +26,21 @@ public final class TransformerLoader {
      * {@code contextCapacity} tokens per sequence.
      */
     public static Transformer loadLocal(ModelConfig config, TensorStore store, int contextCapacity) {
+        return loadLocal(config, store, contextCapacity, null);
+    }
+
+    /**
+     * Loads like {@link #loadLocal(ModelConfig, TensorStore, int)}, with every MLA layer choosing its
+     * attention path by {@code mlaPaths}, or by {@link MlaPathPolicy#forDimensions} when it is null.
+     * GQA models ignore it.
+     */
+    public static Transformer loadLocal(ModelConfig config, TensorStore store, int contextCapacity,
+                                        MlaPathPolicy mlaPaths) {
         AttentionLayer[] attentionLayers = new AttentionLayer[config.numLayers()];
         for (int layer = 0; layer < attentionLayers.length; layer++) {
-            attentionLayers[layer] = loadAttention(store, config, layer);
+            attentionLayers[layer] = mlaPaths != null && config.architecture().usesMla()
+                    ? MultiHeadLatentAttention.load(store, config, layer, mlaPaths)
+                    : loadAttention(store, config, layer);
         }
         LocalAttention attention = new LocalAttention(attentionLayers, 0, contextCapacity);
         ExpertBackend experts = config.moe() == null ? null : ExpertShard.load(store, config, new ShardLayout(1), 0,

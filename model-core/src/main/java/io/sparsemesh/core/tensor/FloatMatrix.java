@@ -3,7 +3,7 @@ package io.sparsemesh.core.tensor;
 import java.util.Objects;
 
 /** A matrix held as a heap {@code float[]}; used for dequantised weights and for weights derived at load time. */
-public final class FloatMatrix implements Matrix {
+public final class FloatMatrix extends AbstractMatrix {
 
     private final float[] data;
     private final int offset;
@@ -54,8 +54,26 @@ public final class FloatMatrix implements Matrix {
     }
 
     @Override
-    public void matmul(float[] x, int xOffset, float[] out, int outOffset, int batch) {
-        Kernels.matmul(data, offset, rows, cols, x, xOffset, out, outOffset, batch);
+    void matmulRows(float[] x, int xOffset, float[] out, int outOffset, int batch, int fromRow, int toRow) {
+        if (KernelBackend.current() == KernelBackend.SCALAR) {
+            for (int r = fromRow; r < toRow; r++) {
+                for (int b = 0; b < batch; b++) {
+                    out[outOffset + b * rows + r] = Kernels.dot(data, offset + r * cols, x, xOffset + b * cols, cols);
+                }
+            }
+            return;
+        }
+        ScratchPool.Scratch scratch = ScratchPool.take();
+        try {
+            int panelRows = FloatTiles.panelRows(batch, cols);
+            for (int first = fromRow; first < toRow; first += panelRows) {
+                int count = Math.min(panelRows, toRow - first);
+                FloatTiles.matmulPanel(data, offset + first * cols, first, count, rows, cols, x, xOffset, out, outOffset,
+                        batch, scratch.partials);
+            }
+        } finally {
+            ScratchPool.give(scratch);
+        }
     }
 
     @Override

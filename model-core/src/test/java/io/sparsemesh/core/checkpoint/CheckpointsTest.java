@@ -1,5 +1,6 @@
 package io.sparsemesh.core.checkpoint;
 
+import io.sparsemesh.core.TestData;
 import io.sparsemesh.core.config.Architecture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +35,7 @@ class CheckpointsTest {
 
     @Test
     void opensLlama2c() {
-        Path tokenizer = Path.of("/work/shared/data/models/stories260K/tok512.bin");
+        Path tokenizer = TestData.storiesTokenizerBin();
 
         try (ModelCheckpoint checkpoint = Checkpoints.open(Llama2cTensorStoreTest.STORIES_BIN, tokenizer)) {
             assertEquals(CheckpointFormat.LLAMA2C, checkpoint.format());
@@ -45,7 +46,7 @@ class CheckpointsTest {
 
     @Test
     void opensHuggingFaceFolder() {
-        Path folder = Path.of("/work/shared/data/reference/hf-tiny/glm_moe_dsa_tiny_b");
+        Path folder = TestData.hfTiny("glm_moe_dsa_tiny_b");
 
         try (ModelCheckpoint checkpoint = Checkpoints.open(folder, null)) {
             assertEquals(CheckpointFormat.SAFETENSORS, checkpoint.format());

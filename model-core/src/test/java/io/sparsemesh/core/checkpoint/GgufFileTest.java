@@ -1,5 +1,6 @@
 package io.sparsemesh.core.checkpoint;
 
+import io.sparsemesh.core.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GgufFileTest {
 
-    static final Path STORIES_GGUF = Path.of("/work/shared/data/models/stories260K/stories260K.gguf");
+    static final Path STORIES_GGUF = TestData.storiesGguf();
 
     @TempDir
     Path dir;

@@ -1,5 +1,6 @@
 package io.sparsemesh.core.checkpoint;
 
+import io.sparsemesh.core.TestData;
 import io.sparsemesh.core.config.ModelConfig;
 import io.sparsemesh.core.config.RopeLayout;
 import io.sparsemesh.core.tensor.Matrix;
@@ -22,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class Llama2cTensorStoreTest {
 
-    static final Path STORIES_BIN = Path.of("/work/shared/data/models/stories260K/stories260K.bin");
+    static final Path STORIES_BIN = TestData.storiesBin();
 
     @TempDir
     Path dir;

@@ -1,5 +1,6 @@
 package io.sparsemesh.core.checkpoint;
 
+import io.sparsemesh.core.TestData;
 import io.sparsemesh.core.tensor.Matrix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SafetensorsTensorStoreTest {
 
-    static final Path DEEPSEEK_TINY = Path.of("/work/shared/data/reference/hf-tiny/deepseek_v3_tiny");
+    static final Path DEEPSEEK_TINY = TestData.hfTiny("deepseek_v3_tiny");
 
     @TempDir
     Path dir;

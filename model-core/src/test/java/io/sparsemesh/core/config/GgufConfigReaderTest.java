@@ -1,5 +1,6 @@
 package io.sparsemesh.core.config;
 
+import io.sparsemesh.core.TestData;
 import io.sparsemesh.core.checkpoint.CheckpointException;
 import io.sparsemesh.core.checkpoint.GgufFile;
 import io.sparsemesh.core.checkpoint.GgufValueType;
@@ -24,7 +25,7 @@ class GgufConfigReaderTest {
 
     @Test
     void storiesConfig() {
-        ModelConfig config = GgufConfigReader.read(GgufFile.read(Path.of("/work/shared/data/models/stories260K/stories260K.gguf")));
+        ModelConfig config = GgufConfigReader.read(GgufFile.read(TestData.storiesGguf()));
 
         assertEquals(Architecture.LLAMA, config.architecture());
         assertEquals(64, config.hiddenSize());

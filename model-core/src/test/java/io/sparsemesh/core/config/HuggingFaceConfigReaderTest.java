@@ -1,5 +1,6 @@
 package io.sparsemesh.core.config;
 
+import io.sparsemesh.core.TestData;
 import io.sparsemesh.core.checkpoint.CheckpointException;
 import io.sparsemesh.core.checkpoint.SafetensorsWriter;
 import org.junit.jupiter.api.Test;
@@ -24,14 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class HuggingFaceConfigReaderTest {
 
-    private static final Path HF_TINY = Path.of("/work/shared/data/reference/hf-tiny");
-
-    @TempDir
+        @TempDir
     Path dir;
 
     @Test
     void deepseekTinyConfig() {
-        ModelConfig config = HuggingFaceConfigReader.read(HF_TINY.resolve("deepseek_v3_tiny"));
+        ModelConfig config = HuggingFaceConfigReader.read(TestData.hfTiny("deepseek_v3_tiny"));
 
         assertEquals(Architecture.DEEPSEEK_V3, config.architecture());
         assertEquals(256, config.vocabSize());
@@ -55,7 +54,7 @@ class HuggingFaceConfigReaderTest {
 
     @Test
     void glmTinyConfig() {
-        ModelConfig config = HuggingFaceConfigReader.read(HF_TINY.resolve("glm_moe_dsa_tiny_b"));
+        ModelConfig config = HuggingFaceConfigReader.read(TestData.hfTiny("glm_moe_dsa_tiny_b"));
 
         assertEquals(Architecture.GLM_MOE_DSA, config.architecture());
         assertEquals(96, config.hiddenSize());

@@ -1,0 +1,13 @@
+package io.sparsemesh.expert;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+
+/** One expert shard as a Spring Boot service: gRPC {@code Experts} on 9084, Actuator on 8084 by default. */
+@SpringBootApplication
+public class ExpertServiceApplication {
+
+    public static void main(String[] args) {
+        SpringApplication.run(ExpertServiceApplication.class, args);
+    }
+}

@@ -1,0 +1,39 @@
+package io.sparsemesh.core.tensor;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Mapped GGML Q4_0 weights: blocks of 32 elements stored as an F16 scale {@code d} and 16 bytes
+ * of 4-bit codes {@code q}, with {@code w = d·(q - 8)}. Byte {@code i} holds element {@code i} in
+ * its low nibble and element {@code i + 16} in its high nibble.
+ */
+final class Q4_0Matrix extends MappedMatrix {
+
+    private static final VectorSpecies<Float> F = Lanes.FLOATS;
+
+    Q4_0Matrix(MemorySegment weights, int rows, int cols) {
+        super(DType.Q4_0, weights, rows, cols);
+    }
+
+    @Override
+    MappedMatrix withRows(MemorySegment weights, int rows) {
+        return new Q4_0Matrix(weights, rows, cols);
+    }
+
+    @Override
+    void decodeRow(long rowOffset, float[] dst, int dstOffset) {
+        for (int block = 0; block < cols / 32; block++) {
+            long at = rowOffset + 18L * block;
+            float d = Dequantize.f16(weights, at);
+            for (int j = 0; j < 16; j += F.length()) {
+                ByteVector packed = Lanes.loadBytes(weights, at + 2 + j);
+                int to = dstOffset + 32 * block + j;
+                Lanes.widen(packed.and((byte) 0x0F).sub((byte) 8)).mul(d).intoArray(dst, to);
+                Lanes.widen(packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).mul(d).intoArray(dst, to + 16);
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package io.sparsemesh.core.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import org.junit.jupiter.api.Test;
+
+/** The in-register conversions against the JDK's scalar conversions, for every 16-bit pattern. */
+class LanesTest {
+
+    @Test
+    void f16ToFloatMatchesJdkForAllBitPatterns() {
+        int lanes = Lanes.FLOATS.length();
+        short[] halves = new short[lanes];
+        float[] converted = new float[lanes];
+        for (int first = 0; first < 1 << 16; first += lanes) {
+            for (int i = 0; i < lanes; i++) {
+                halves[i] = (short) (first + i);
+            }
+            Lanes.f16ToFloat(ShortVector.fromArray(Lanes.SHORTS, halves, 0)).intoArray(converted, 0);
+
+            for (int i = 0; i < lanes; i++) {
+                float expected = Float.float16ToFloat(halves[i]);
+                String bits = String.format("0x%04X", halves[i] & 0xFFFF);
+                if (Float.isNaN(expected)) {
+                    assertTrue(Float.isNaN(converted[i]), bits + " should convert to NaN");
+                } else {
+                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(converted[i]),
+                            bits + " converted to " + converted[i] + ", expected " + expected);
+                }
+            }
+        }
+    }
+
+    @Test
+    void bf16ToFloatMatchesShiftForAllBitPatterns() {
+        int lanes = Lanes.FLOATS.length();
+        short[] halves = new short[lanes];
+        float[] converted = new float[lanes];
+        for (int first = 0; first < 1 << 16; first += lanes) {
+            for (int i = 0; i < lanes; i++) {
+                halves[i] = (short) (first + i);
+            }
+            Lanes.bf16ToFloat(ShortVector.fromArray(Lanes.SHORTS, halves, 0)).intoArray(converted, 0);
+
+            for (int i = 0; i < lanes; i++) {
+                assertEquals((halves[i] & 0xFFFF) << 16, Float.floatToRawIntBits(converted[i]),
+                        String.format("0x%04X", halves[i] & 0xFFFF));
+            }
+        }
+    }
+
+    @Test
+    void widenKeepsSignOfBytes() {
+        byte[] bytes = new byte[Lanes.BYTES.length()];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) (i % 2 == 0 ? -128 + i : 127 - i);
+        }
+        java.lang.foreign.MemorySegment segment = java.lang.foreign.MemorySegment.ofArray(bytes);
+
+        FloatVector widened = Lanes.widen(Lanes.loadBytes(segment, 0));
+
+        for (int i = 0; i < Lanes.FLOATS.length(); i++) {
+            assertEquals(bytes[i], widened.lane(i), "lane " + i);
+        }
+    }
+}

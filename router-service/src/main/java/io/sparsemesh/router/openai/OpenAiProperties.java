@@ -1,0 +1,33 @@
+package io.sparsemesh.router.openai;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+import java.time.Duration;
+
+/**
+ * Settings of the router's OpenAI-compatible HTTP API ({@code sparsemesh.router.openai.*}).
+ *
+ * @param keepAliveInterval idle time after which a stream gets an SSE comment line. The write also
+ *                          detects clients that went away while nothing was generated. Default 15 s
+ * @param maxRequestSize    largest request body accepted; default 4 MB
+ */
+@Validated
+@ConfigurationProperties("sparsemesh.router.openai")
+public record OpenAiProperties(
+        @DefaultValue("15s") Duration keepAliveInterval,
+        @DefaultValue("4MB") DataSize maxRequestSize) {
+
+    public OpenAiProperties {
+        if (keepAliveInterval.isNegative() || keepAliveInterval.isZero()) {
+            throw new IllegalArgumentException("sparsemesh.router.openai.keep-alive-interval must be positive, got "
+                    + keepAliveInterval);
+        }
+        if (maxRequestSize.toBytes() < 1) {
+            throw new IllegalArgumentException("sparsemesh.router.openai.max-request-size must be positive, got "
+                    + maxRequestSize);
+        }
+    }
+}

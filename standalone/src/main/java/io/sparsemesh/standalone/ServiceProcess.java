@@ -1,0 +1,121 @@
+package io.sparsemesh.standalone;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One service of the mesh running as its own JVM on loopback: started from its executable jar,
+ * considered up when its Actuator readiness probe answers UP, stopped with SIGTERM (graceful
+ * shutdown) and, after a grace period, killed.
+ */
+final class ServiceProcess {
+
+    private static final Logger log = LoggerFactory.getLogger(ServiceProcess.class);
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final String name;
+    private final Path jar;
+    private final List<String> properties;
+    private final int managementPort;
+    private final Path logFile;
+    private Process process;
+
+    /**
+     * @param properties     Spring properties as {@code key=value}, passed as {@code --key=value}
+     * @param managementPort HTTP port of the service's Actuator endpoints
+     */
+    ServiceProcess(String name, Path jar, List<String> properties, int managementPort, Path logDirectory) {
+        this.name = name;
+        this.jar = jar;
+        this.properties = List.copyOf(properties);
+        this.managementPort = managementPort;
+        this.logFile = logDirectory.resolve(name + ".log");
+    }
+
+    String name() {
+        return name;
+    }
+
+    int managementPort() {
+        return managementPort;
+    }
+
+    void start(List<String> jvmOptions) throws IOException {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("the executable jar of " + name + " is missing: " + jar
+                    + "; build it with ./mvnw -DskipTests package");
+        }
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.add("-jar");
+        command.add(jar.toString());
+        for (String property : properties) {
+            command.add("--" + property);
+        }
+        Files.createDirectories(logFile.getParent());
+        process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                .start();
+        log.info("Started {} (pid {}), log in {}", name, process.pid(), logFile);
+    }
+
+    /** Waits until the readiness probe answers UP; fails early when the process exits. */
+    void awaitReady(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        URI readiness = URI.create("http://127.0.0.1:" + managementPort + "/actuator/health/readiness");
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException(name + " exited with code " + process.exitValue() + " during start-up;"
+                        + " see " + logFile);
+            }
+            try {
+                HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(readiness)
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200 && response.body().contains("UP")) {
+                    log.info("{} is ready", name);
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException(name + " was not ready after " + timeout.toSeconds() + " s; see " + logFile);
+    }
+
+    boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    /** Asks the service to shut down gracefully and kills it after {@code grace}. */
+    void stop(Duration grace) {
+        if (process == null || !process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("{} did not stop within {} s; killing it", name, grace.toSeconds());
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+        log.info("Stopped {}", name);
+    }
+}
