@@ -195,8 +195,8 @@ public final class SpoolingKafkaLog implements MeshLog {
 
     /**
      * Stops accepting records, writes the queued ones to the spool, gives the sender up to
-     * 5 seconds to deliver the spool while the broker is reachable, and closes the producer. What
-     * is left stays in the spool for the next start.
+     * 5 seconds to deliver the spool unless the broker is known to be unreachable, and closes the
+     * producer. What is left stays in the spool for the next start.
      */
     @Override
     public void close() {
@@ -207,7 +207,7 @@ public final class SpoolingKafkaLog implements MeshLog {
         closing = true;
         join(appender);
         LockSupport.unpark(sender);
-        if (state != BrokerState.CONNECTED) {
+        if (state == BrokerState.DISCONNECTED) {
             sender.interrupt();
         }
         join(sender);
@@ -262,8 +262,8 @@ public final class SpoolingKafkaLog implements MeshLog {
         long initialBackoff = Math.max(1, settings.maxReconnectBackoff().toNanos() / BACKOFF_STEPS);
         long backoff = initialBackoff;
         while (!Thread.currentThread().isInterrupted()) {
-            if (closing && (state != BrokerState.CONNECTED || pendingInSpools() == 0
-                    || System.nanoTime() > closeDeadlineNanos)) {
+            if (closing && (state == BrokerState.DISCONNECTED || System.nanoTime() > closeDeadlineNanos
+                    || (!appender.isAlive() && pendingInSpools() == 0))) {
                 return;
             }
             int sent = 0;

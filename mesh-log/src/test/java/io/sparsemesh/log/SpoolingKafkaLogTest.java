@@ -46,6 +46,18 @@ class SpoolingKafkaLogTest {
     }
 
     @Test
+    void closeDeliversPendingRecords() {
+        String run = "close-" + UUID.randomUUID();
+        List<String> ids;
+        try (SpoolingKafkaLog log = SpoolingKafkaLog.open(settings(TestKafka.broker().bootstrapServers()),
+                new SimpleMeterRegistry())) {
+            ids = publish(log, run, 20);
+        }
+
+        assertEquals(ids, readIds(run, ids.size()), "records published just before close are delivered");
+    }
+
+    @Test
     void outageRecordsArriveInOrder() {
         String run = "outage-" + UUID.randomUUID();
         EmbeddedKafkaBroker broker = TestKafka.broker();
