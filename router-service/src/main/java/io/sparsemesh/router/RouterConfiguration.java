@@ -18,6 +18,7 @@ import io.sparsemesh.core.moe.ShardLayout;
 import io.sparsemesh.core.tokenizer.Tokenizers;
 import io.sparsemesh.core.tokenizer.chat.ChatTemplates;
 import io.sparsemesh.protocol.v1.WireDType;
+import io.sparsemesh.router.log.GenerationEventsDecorator;
 import io.sparsemesh.transport.attention.AttentionReplica;
 import io.sparsemesh.transport.attention.RemoteAttention;
 import io.sparsemesh.transport.attention.RemoteAttentionOptions;
@@ -145,8 +146,9 @@ class RouterConfiguration {
 
     @Bean
     GenerationService generationService(RouterProperties properties, Scheduler scheduler, TextCodec codec,
-                                        ModelCheckpoint checkpoint) {
-        return new GenerationService(properties.resolvedModelId(), scheduler, codec, checkpoint.config().vocabSize());
+                                        ModelCheckpoint checkpoint, GenerationEventsDecorator generationLog) {
+        return new GenerationService(properties.resolvedModelId(), scheduler, codec, checkpoint.config().vocabSize(),
+                generationLog);
     }
 
     @Bean
