@@ -27,7 +27,12 @@ public final class Scheduler implements AutoCloseable {
     private final Set<Integer> eosTokenIds;
     private final LinkedBlockingQueue<Sequence> waiting = new LinkedBlockingQueue<>();
     private final List<Sequence> running = new ArrayList<>();
-    private final AtomicLong nextSequenceId = new AtomicLong(1);
+    /**
+     * Sequence ids start at a random multiple of 2^32, so that several routers sharing an attention
+     * replica (which keys caches by sequence id) do not collide, and ids are never reused.
+     */
+    private final AtomicLong nextSequenceId =
+            new AtomicLong(((long) new java.security.SecureRandom().nextInt(1 << 30) << 32) + 1);
     private final Thread stepThread;
     private final StepObserver stepObserver;
     private volatile boolean closed;
