@@ -15,19 +15,38 @@ import io.sparsemesh.core.engine.TransformerLoader;
 import io.sparsemesh.core.moe.ExpertBackend;
 import io.sparsemesh.core.moe.ExpertShard;
 import io.sparsemesh.core.moe.ShardLayout;
-import io.sparsemesh.core.tokenizer.Tokenizer;
 import io.sparsemesh.core.tokenizer.Tokenizers;
 import io.sparsemesh.core.tokenizer.chat.ChatTemplates;
+import io.sparsemesh.protocol.v1.WireDType;
+import io.sparsemesh.router.log.GenerationEventsDecorator;
+import io.sparsemesh.transport.attention.AttentionReplica;
+import io.sparsemesh.transport.attention.RemoteAttention;
+import io.sparsemesh.transport.attention.RemoteAttentionOptions;
+import io.sparsemesh.transport.discovery.Channels;
+import io.sparsemesh.transport.discovery.EndpointGroup;
+import io.sparsemesh.transport.discovery.TargetSource;
+import io.sparsemesh.transport.experts.RemoteExperts;
+import io.sparsemesh.transport.tokenizer.RemoteTokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Wires the router: the checkpoint, attention and expert backends, the scheduler and the front ends. */
 @Configuration(proxyBeanMethods = false)
 class RouterConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(RouterConfiguration.class);
+
+    /** How often DNS endpoint groups (Kubernetes headless services) are looked up again. */
+    private static final Duration DNS_REFRESH = Duration.ofSeconds(10);
+
+    /** How long a failed replica sits out before it is tried again. */
+    private static final Duration REPLICA_RETRY_AFTER = Duration.ofSeconds(2);
 
     @Bean(destroyMethod = "")
     ModelCheckpoint modelCheckpoint(RouterProperties properties) {
@@ -54,11 +73,20 @@ class RouterConfiguration {
 
     @Bean
     AttentionBackend attentionBackend(RouterProperties properties, ModelCheckpoint checkpoint, EngineOptions options) {
-        if (!properties.mesh().attention().isEmpty()) {
-            throw new IllegalStateException("remote attention replicas are configured ("
-                    + properties.mesh().attention() + "), but this build has no attention client yet");
-        }
         ModelConfig config = checkpoint.config();
+        RouterProperties.Mesh mesh = properties.mesh();
+        if (!mesh.attention().isEmpty()) {
+            List<AttentionReplica> replicas = new ArrayList<>();
+            for (String target : mesh.attention()) {
+                replicas.add(new AttentionReplica(target,
+                        Channels.open(target, Channels.DEFAULT_MAX_INBOUND_MESSAGE_BYTES)));
+            }
+            RemoteAttentionOptions remote = RemoteAttentionOptions.defaults()
+                    .withWireDType(wireDType(mesh))
+                    .withResponseTimeout(mesh.callTimeout());
+            log.info("Attention runs on {} replica(s): {}", replicas.size(), mesh.attention());
+            return RemoteAttention.connect(config, replicas, remote);
+        }
         AttentionLayer[] layers = new AttentionLayer[config.numLayers()];
         for (int layer = 0; layer < layers.length; layer++) {
             layers[layer] = TransformerLoader.loadAttention(checkpoint.store(), config, layer);
@@ -69,11 +97,24 @@ class RouterConfiguration {
 
     @Bean
     ExpertBackend expertBackend(RouterProperties properties, ModelCheckpoint checkpoint, ShardLayout layout) {
-        if (!properties.mesh().expertShards().isEmpty()) {
-            throw new IllegalStateException("remote expert shards are configured ("
-                    + properties.mesh().expertShards() + "), but this build has no expert client yet");
+        RouterProperties.Mesh mesh = properties.mesh();
+        if (!mesh.expertShards().isEmpty()) {
+            List<EndpointGroup> groups = new ArrayList<>();
+            for (int shard = 0; shard < mesh.expertShards().size(); shard++) {
+                groups.add(EndpointGroup.open("expert-shard-" + shard,
+                        TargetSource.parse(mesh.expertShards().get(shard), DNS_REFRESH), REPLICA_RETRY_AFTER));
+            }
+            RemoteExperts.Options remote = RemoteExperts.Options.defaults()
+                    .withWireDType(wireDType(mesh))
+                    .withRequestTimeout(mesh.callTimeout());
+            log.info("Experts run on {} shard(s): {}", groups.size(), mesh.expertShards());
+            return new RemoteExperts(layout, checkpoint.config().hiddenSize(), groups, remote);
         }
-        return ExpertShard.load(checkpoint.store(), checkpoint.config(), layout, 0, properties.mesh().densePlacement());
+        return ExpertShard.load(checkpoint.store(), checkpoint.config(), layout, 0, mesh.densePlacement());
+    }
+
+    private static WireDType wireDType(RouterProperties.Mesh mesh) {
+        return mesh.wireDtype() == RouterProperties.WireDtype.F32 ? WireDType.WIRE_DTYPE_F32 : WireDType.WIRE_DTYPE_BF16;
     }
 
     @Bean(destroyMethod = "close")
@@ -85,19 +126,29 @@ class RouterConfiguration {
     }
 
     @Bean
-    TextCodec textCodec(ModelCheckpoint checkpoint) {
-        if (checkpoint.tokenizer() == null) {
-            throw new IllegalStateException("the checkpoint " + checkpoint.path() + " has no tokenizer; set"
-                    + " sparsemesh.router.tokenizer to a tokenizer file");
+    TextCodec textCodec(RouterProperties properties, ModelCheckpoint checkpoint) {
+        LocalTextCodec local = checkpoint.tokenizer() == null ? null
+                : new LocalTextCodec(Tokenizers.open(checkpoint.tokenizer()), ChatTemplates.open(checkpoint.tokenizer()));
+        String service = properties.mesh().tokenizer();
+        if (service != null && !service.isBlank()) {
+            log.info("Prompts are encoded by the tokenizer service at {}", service);
+            RemoteTokenizer remote = new RemoteTokenizer(Channels.open(service, Channels.DEFAULT_MAX_INBOUND_MESSAGE_BYTES),
+                    properties.mesh().callTimeout(), Duration.ofHours(1));
+            return new RemoteTextCodec(remote, local == null ? null : local::newDecoder);
         }
-        Tokenizer tokenizer = Tokenizers.open(checkpoint.tokenizer());
-        return new LocalTextCodec(tokenizer, ChatTemplates.open(checkpoint.tokenizer()));
+        if (local == null) {
+            log.warn("The checkpoint {} has no tokenizer: prompts must be token ids and output carries ids only;"
+                    + " set sparsemesh.router.tokenizer to a tokenizer file to serve text", checkpoint.path());
+            return new IdsOnlyTextCodec();
+        }
+        return local;
     }
 
     @Bean
     GenerationService generationService(RouterProperties properties, Scheduler scheduler, TextCodec codec,
-                                        ModelCheckpoint checkpoint) {
-        return new GenerationService(properties.resolvedModelId(), scheduler, codec, checkpoint.config().vocabSize());
+                                        ModelCheckpoint checkpoint, GenerationEventsDecorator generationLog) {
+        return new GenerationService(properties.resolvedModelId(), scheduler, codec, checkpoint.config().vocabSize(),
+                generationLog);
     }
 
     @Bean

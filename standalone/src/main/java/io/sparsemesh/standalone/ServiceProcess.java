@@ -97,6 +97,14 @@ final class ServiceProcess {
         throw new IllegalStateException(name + " was not ready after " + timeout.toSeconds() + " s; see " + logFile);
     }
 
+    /** Kills the process at once (SIGKILL), as a crash would. */
+    void kill() throws InterruptedException {
+        if (process != null) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            log.info("Killed {}", name);
+        }
+    }
+
     boolean isAlive() {
         return process != null && process.isAlive();
     }

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         version = "sparsemesh 0.1.0",
         description = "Serves sparse language models (MoE, indexer-selected sparse attention) as services "
                 + "that scale one component at a time.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, ServeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SparsemeshCli {
 
     public static void main(String[] args) {

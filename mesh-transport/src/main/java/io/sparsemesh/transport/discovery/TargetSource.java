@@ -52,7 +52,7 @@ public sealed interface TargetSource {
      *
      * @param refreshInterval how often a DNS source is looked up again; unused for static lists
      */
-    static TargetSource parse(String spec, Duration refreshInterval) {
+    public static TargetSource parse(String spec, Duration refreshInterval) {
         String trimmed = spec.strip();
         if (trimmed.startsWith(DNS_PREFIX)) {
             HostAndPort address = HostAndPort.parse(trimmed.substring(DNS_PREFIX.length()));

@@ -12,6 +12,7 @@ final class NaiveLlama {
 
     private final ModelConfig c;
     private final TensorStore store;
+    private final java.util.Map<String, double[][]> cache = new java.util.HashMap<>();
 
     NaiveLlama(ModelConfig config, TensorStore store) {
         this.c = config;
@@ -25,22 +26,22 @@ final class NaiveLlama {
         int headDim = c.headDim();
         int kvDim = c.numKvHeads() * headDim;
         double[][] x = new double[n][];
-        Matrix embed = store.matrix("model.embed_tokens.weight", c.vocabSize(), dim);
+        double[][] embed = weights("model.embed_tokens.weight", c.vocabSize(), dim);
         for (int t = 0; t < n; t++) {
-            x[t] = row(embed, tokens[t]);
+            x[t] = embed[tokens[t]].clone();
         }
         for (int l = 0; l < c.numLayers(); l++) {
             String p = "model.layers." + l + ".";
-            Matrix wq = store.matrix(p + "self_attn.q_proj.weight", dim, dim);
-            Matrix wk = store.matrix(p + "self_attn.k_proj.weight", kvDim, dim);
-            Matrix wv = store.matrix(p + "self_attn.v_proj.weight", kvDim, dim);
-            Matrix wo = store.matrix(p + "self_attn.o_proj.weight", dim, dim);
+            double[][] wq = weights(p + "self_attn.q_proj.weight", dim, dim);
+            double[][] wk = weights(p + "self_attn.k_proj.weight", kvDim, dim);
+            double[][] wv = weights(p + "self_attn.v_proj.weight", kvDim, dim);
+            double[][] wo = weights(p + "self_attn.o_proj.weight", dim, dim);
             float[] attnNorm = store.vector(p + "input_layernorm.weight", dim);
             float[] ffnNorm = store.vector(p + "post_attention_layernorm.weight", dim);
             int hidden = c.intermediateSize();
-            Matrix w1 = store.matrix(p + "mlp.gate_proj.weight", hidden, dim);
-            Matrix w3 = store.matrix(p + "mlp.up_proj.weight", hidden, dim);
-            Matrix w2 = store.matrix(p + "mlp.down_proj.weight", dim, hidden);
+            double[][] w1 = weights(p + "mlp.gate_proj.weight", hidden, dim);
+            double[][] w3 = weights(p + "mlp.up_proj.weight", hidden, dim);
+            double[][] w2 = weights(p + "mlp.down_proj.weight", dim, hidden);
 
             double[][] q = new double[n][];
             double[][] k = new double[n][];
@@ -90,8 +91,8 @@ final class NaiveLlama {
             }
         }
         double[] last = rmsNorm(x[n - 1], store.vector("model.norm.weight", dim));
-        Matrix head = store.contains("lm_head.weight")
-                ? store.matrix("lm_head.weight", c.vocabSize(), dim) : embed;
+        double[][] head = store.contains("lm_head.weight")
+                ? weights("lm_head.weight", c.vocabSize(), dim) : embed;
         return mul(head, last);
     }
 
@@ -123,24 +124,30 @@ final class NaiveLlama {
         return out;
     }
 
-    private static double[] mul(Matrix w, double[] x) {
-        double[] out = new double[w.rows()];
-        for (int r = 0; r < w.rows(); r++) {
+    private static double[] mul(double[][] w, double[] x) {
+        double[] out = new double[w.length];
+        for (int r = 0; r < w.length; r++) {
             double sum = 0;
-            for (int col = 0; col < w.cols(); col++) {
-                sum += w.get(r, col) * x[col];
+            for (int col = 0; col < x.length; col++) {
+                sum += w[r][col] * x[col];
             }
             out[r] = sum;
         }
         return out;
     }
 
-    private static double[] row(Matrix m, int r) {
-        double[] out = new double[m.cols()];
-        for (int col = 0; col < m.cols(); col++) {
-            out[col] = m.get(r, col);
-        }
-        return out;
+    /** Reads a weight matrix once, element by element through {@link Matrix#get}, as doubles. */
+    private double[][] weights(String name, int rows, int cols) {
+        return cache.computeIfAbsent(name, key -> {
+            Matrix m = store.matrix(key, rows, cols);
+            double[][] out = new double[rows][cols];
+            for (int r = 0; r < rows; r++) {
+                for (int col = 0; col < cols; col++) {
+                    out[r][col] = m.get(r, col);
+                }
+            }
+            return out;
+        });
     }
 
     private static void add(double[] x, double[] delta) {

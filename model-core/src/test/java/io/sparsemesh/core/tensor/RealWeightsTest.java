@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class RealWeightsTest {
 
-    private static final Path CHECKPOINT = Path.of("/work/shared/data/models/stories260K/stories260K.bin");
+    private static final Path CHECKPOINT = io.sparsemesh.core.TestData.storiesBin();
     private static final int DIM = 64;
     private static final int HIDDEN = 172;
     private static final int VOCAB = 512;

@@ -162,7 +162,7 @@ final class CompletionResponder {
             status = switch (backend.code()) {
                 case UNAVAILABLE, RESOURCE_EXHAUSTED -> 503;
                 case DEADLINE_EXCEEDED -> 504;
-                case INVALID_ARGUMENT, INTERNAL -> 500;
+                case INVALID_ARGUMENT, OUT_OF_RANGE, FAILED_PRECONDITION, INTERNAL -> 500;
             };
         } else if (error instanceof IllegalStateException) {
             // the scheduler was closed: this router is shutting down

@@ -1,0 +1,102 @@
+package io.sparsemesh.standalone;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every service of the mesh as its own JVM on loopback ports, started from the modules'
+ * executable jars. Services start together; the router starts once they are all ready.
+ */
+final class ProcessMesh implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ProcessMesh.class);
+    private static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+
+    private final Path home;
+    private final Path logDirectory;
+    private final List<ServiceProcess> processes = new ArrayList<>();
+
+    ProcessMesh(Path home, Path logDirectory) {
+        this.home = home;
+        this.logDirectory = logDirectory;
+    }
+
+    void start(MeshTopology topology, Map<String, String> routerProperties) throws IOException, InterruptedException {
+        Map<String, Integer> managementPorts = new HashMap<>();
+        List<MeshTopology.Service> services = topology.services((name, target) -> {
+            int grpcPort = freePort();
+            int httpPort = freePort();
+            target[0] = "127.0.0.1:" + grpcPort;
+            managementPorts.put(name, httpPort);
+            return Map.of("spring.grpc.server.port", Integer.toString(grpcPort), "server.port", Integer.toString(httpPort));
+        });
+        List<ServiceProcess> started = new ArrayList<>();
+        for (MeshTopology.Service service : services) {
+            ServiceProcess process = new ServiceProcess(service.name(), jar(service.module()),
+                    asArguments(service.properties()), managementPorts.get(service.name()), logDirectory);
+            process.start(jvmOptions());
+            processes.add(process);
+            started.add(process);
+        }
+        for (ServiceProcess process : started) {
+            process.awaitReady(READY_TIMEOUT);
+        }
+
+        Map<String, String> router = new HashMap<>(topology.routerProperties(services));
+        router.putAll(routerProperties);
+        int routerHttpPort = Integer.parseInt(router.getOrDefault("server.port", "8081"));
+        ServiceProcess routerProcess = new ServiceProcess("router", jar("router-service"), asArguments(router),
+                routerHttpPort, logDirectory);
+        routerProcess.start(jvmOptions());
+        processes.add(routerProcess);
+        routerProcess.awaitReady(READY_TIMEOUT);
+    }
+
+    /** The running processes, router last. */
+    List<ServiceProcess> processes() {
+        return List.copyOf(processes);
+    }
+
+    private Path jar(String module) {
+        return home.resolve(module).resolve("target").resolve(module + "-0.1.0-SNAPSHOT-exec.jar");
+    }
+
+    private static List<String> jvmOptions() {
+        return List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-Dai.djl.offline=true", "-XX:+UseSerialGC", "-Xss4m");
+    }
+
+    private static List<String> asArguments(Map<String, String> properties) {
+        List<String> arguments = new ArrayList<>();
+        properties.forEach((key, value) -> arguments.add(key + "=" + value));
+        return arguments;
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("no free port on loopback", e);
+        }
+    }
+
+    /** Stops the router first, then the services. */
+    @Override
+    public void close() {
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            processes.get(i).stop(STOP_GRACE);
+        }
+        processes.clear();
+        log.info("Mesh stopped");
+    }
+}
