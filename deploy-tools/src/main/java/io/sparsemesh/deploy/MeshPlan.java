@@ -15,13 +15,15 @@ import java.nio.file.Path;
  * @param densePlacement        where dense FFNs run (SHARDS spreads them over the expert shards)
  * @param targetTokensPerSecond routed tokens per second one expert replica should carry; the
  *                              autoscaler adds replicas when the shard's average rises above it
+ * @param attentionReplicas     attention replicas; sequences are pinned to one, so this is fixed, not autoscaled
  * @param maxCachedTokens       token positions one attention replica may cache (sizes its heap)
  * @param namespace             Kubernetes namespace of the mesh
  * @param imagePrefix           image names are {@code <imagePrefix><module>:<imageTag>}, as Jib builds them
  * @param imageTag              tag of the service images
  */
 public record MeshPlan(Path model, String modelMountPath, int shards, int replicas, int maxReplicas,
-                       DensePlacement densePlacement, long targetTokensPerSecond, long maxCachedTokens,
+                       DensePlacement densePlacement, long targetTokensPerSecond, int attentionReplicas,
+                       long maxCachedTokens,
                        String namespace, String imagePrefix, String imageTag) {
 
     /** The bundled model, the default render committed under {@code k8s/}. */
@@ -38,6 +40,9 @@ public record MeshPlan(Path model, String modelMountPath, int shards, int replic
         if (targetTokensPerSecond < 1) {
             throw new IllegalArgumentException("target tokens per second must be positive, got " + targetTokensPerSecond);
         }
+        if (attentionReplicas < 1) {
+            throw new IllegalArgumentException("attention replicas must be at least 1, got " + attentionReplicas);
+        }
         if (maxCachedTokens < 1) {
             throw new IllegalArgumentException("max cached tokens must be positive, got " + maxCachedTokens);
         }
@@ -46,6 +51,12 @@ public record MeshPlan(Path model, String modelMountPath, int shards, int replic
     /** The model's path inside the containers: its file or folder name under the mount path. */
     public String containerModelPath() {
         return modelMountPath + "/" + model.getFileName();
+    }
+
+    /** The same plan for a checkpoint at another path (the same model seen from another folder). */
+    public MeshPlan withModel(Path other) {
+        return new MeshPlan(other, modelMountPath, shards, replicas, maxReplicas, densePlacement, targetTokensPerSecond,
+                attentionReplicas, maxCachedTokens, namespace, imagePrefix, imageTag);
     }
 
     /** Image of a service module. */

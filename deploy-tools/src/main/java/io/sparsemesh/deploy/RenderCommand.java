@@ -46,6 +46,10 @@ public final class RenderCommand implements Callable<Integer> {
             description = "Routed tokens per second one expert replica should carry. Default: ${DEFAULT-VALUE}")
     long targetTokensPerSecond;
 
+    @Option(names = "--attention-replicas", defaultValue = "1",
+            description = "Attention replicas (a StatefulSet; the router lists each one). Default: ${DEFAULT-VALUE}")
+    int attentionReplicas;
+
     @Option(names = "--max-cached-tokens", defaultValue = "262144",
             description = "Token positions one attention replica may cache. Default: ${DEFAULT-VALUE}")
     long maxCachedTokens;
@@ -83,7 +87,7 @@ public final class RenderCommand implements Callable<Integer> {
 
     MeshPlan plan() {
         return new MeshPlan(model, modelMount, shards, replicas, maxReplicas, densePlacement, targetTokensPerSecond,
-                maxCachedTokens, namespace, imagePrefix, imageTag);
+                attentionReplicas, maxCachedTokens, namespace, imagePrefix, imageTag);
     }
 
     static List<ManifestFile> render(MeshPlan plan, String dashboardJson) {
@@ -103,6 +107,7 @@ public final class RenderCommand implements Callable<Integer> {
         addIfChanged(args, "--max-replicas", maxReplicas, defaults.maxReplicas);
         addIfChanged(args, "--dense-placement", densePlacement, defaults.densePlacement);
         addIfChanged(args, "--target-tokens-per-second", targetTokensPerSecond, defaults.targetTokensPerSecond);
+        addIfChanged(args, "--attention-replicas", attentionReplicas, defaults.attentionReplicas);
         addIfChanged(args, "--max-cached-tokens", maxCachedTokens, defaults.maxCachedTokens);
         addIfChanged(args, "--namespace", namespace, defaults.namespace);
         addIfChanged(args, "--image-prefix", imagePrefix, defaults.imagePrefix);

@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -79,7 +81,9 @@ final class ServiceManifests {
     /** The router's view of the mesh: where attention, the tokenizer and each expert shard are. */
     ConfigMap meshConfig() {
         Map<String, String> data = new LinkedHashMap<>();
-        data.put("SPARSEMESH_ROUTER_MESH_ATTENTION_0", "dns:///" + ATTENTION.name() + ":" + ATTENTION.grpcPort());
+        for (int replica = 0; replica < plan.attentionReplicas(); replica++) {
+            data.put("SPARSEMESH_ROUTER_MESH_ATTENTION_" + replica, attentionTarget(replica));
+        }
         for (int shard = 0; shard < plan.shards(); shard++) {
             data.put("SPARSEMESH_ROUTER_MESH_EXPERTSHARDS_" + shard, ExpertShardManifests.target(shard));
         }
@@ -105,10 +109,19 @@ final class ServiceManifests {
     }
 
     /**
-     * Attention replicas hold the caches of the sequences pinned to them, so they do not autoscale:
-     * removing one ends its sequences. Its Service is headless, so the router sees every replica.
+     * The router's target of one attention replica: its stable name in the StatefulSet's headless
+     * Service. The router pins each sequence to one replica, so it lists every replica by name.
      */
-    Deployment attention() {
+    static String attentionTarget(int replica) {
+        return ATTENTION.name() + "-" + replica + "." + ATTENTION.name() + ":" + ATTENTION.grpcPort();
+    }
+
+    /**
+     * Attention replicas hold the caches of the sequences pinned to them, so they do not autoscale:
+     * removing one ends its sequences. They form a StatefulSet, so that each has a stable DNS name
+     * the router can list; a new replica count is a new render.
+     */
+    StatefulSet attention() {
         List<EnvVar> env = new ArrayList<>(Workloads.bindAllInterfaces(true));
         env.add(Workloads.env("HOME", "/tmp"));
         env.add(Workloads.modelEnv("SPARSEMESH_ATTENTION_MODEL", "path"));
@@ -116,8 +129,19 @@ final class ServiceManifests {
         ContainerBuilder container = Workloads.serviceContainer(ATTENTION, plan,
                 Sizing.attention(footprint.attentionBytes(), footprint.cacheBytesPerToken(), plan.maxCachedTokens())).withEnv(env);
         Workloads.withPreStopDelay(container, 15);
-        return Workloads.deployment(ATTENTION.name(), ATTENTION.labels(ATTENTION.name()), 1,
-                Workloads.podSpec(container.build(), 60));
+        Map<String, String> labels = ATTENTION.labels(ATTENTION.name());
+        return new StatefulSetBuilder()
+                .withMetadata(Workloads.metadata(ATTENTION.name(), labels))
+                .withNewSpec()
+                .withServiceName(ATTENTION.name())
+                .withReplicas(plan.attentionReplicas())
+                .withPodManagementPolicy("Parallel")
+                .withNewSelector().addToMatchLabels(Workloads.INSTANCE_LABEL, ATTENTION.name())
+                .addToMatchLabels(Workloads.NAME_LABEL, ATTENTION.name()).endSelector()
+                .withNewTemplate().withNewMetadata().withLabels(labels).endMetadata()
+                .withSpec(Workloads.podSpec(container.build(), 60)).endTemplate()
+                .endSpec()
+                .build();
     }
 
     io.fabric8.kubernetes.api.model.Service attentionService() {
@@ -134,6 +158,7 @@ final class ServiceManifests {
         env.add(Workloads.modelEnv("SPARSEMESH_ROUTER_MODEL", "path"));
         env.add(Workloads.modelEnv("SPARSEMESH_ROUTER_MESH_DENSEPLACEMENT", "dense-placement"));
         env.add(Workloads.env("SPRING_GRPC_SERVER_HEALTH_ENABLED", "true"));
+        env.add(kafkaBootstrap());
         env.add(Workloads.env("SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE", ROUTER_SHUTDOWN_SECONDS + "s"));
         ContainerBuilder container = Workloads.serviceContainer(ROUTER, plan,
                 Sizing.router(footprint.config(), footprint.routerBytes())).withEnv(env)
@@ -157,9 +182,7 @@ final class ServiceManifests {
         env.add(Workloads.env("MANAGEMENT_SERVER_ADDRESS", "0.0.0.0"));
         env.add(Workloads.env("SPARSEMESH_GATEWAY_ROUTERURI", "http://" + ROUTER.name() + ":" + ROUTER.managementPort()));
         env.add(Workloads.env("SPRING_DATA_REDIS_HOST", InfrastructureManifests.REDIS));
-        env.add(new EnvVarBuilder().withName("SPARSEMESH_LOG_KAFKA_BOOTSTRAPSERVERS").withNewValueFrom()
-                .withNewConfigMapKeyRef().withName(InfrastructureManifests.KAFKA_CONFIG_MAP).withKey("bootstrap-servers")
-                .endConfigMapKeyRef().endValueFrom().build());
+        env.add(kafkaBootstrap());
         ContainerBuilder container = Workloads.serviceContainer(gateway, plan, Sizing.gateway())
                 .addToPorts(Workloads.containerPort(Workloads.HTTP_PORT_NAME, GATEWAY_HTTP_PORT))
                 .withEnv(env)
@@ -174,6 +197,13 @@ final class ServiceManifests {
         return Workloads.service(gateway.name(), gateway.labels(gateway.name()), false, List.of(
                 Workloads.servicePort(Workloads.HTTP_PORT_NAME, GATEWAY_HTTP_PORT, "http"),
                 Workloads.servicePort(Workloads.MANAGEMENT_PORT_NAME, GATEWAY_MANAGEMENT_PORT, "http")));
+    }
+
+    /** Where the gateway and the router send their Kafka logs. */
+    private static EnvVar kafkaBootstrap() {
+        return new EnvVarBuilder().withName("SPARSEMESH_LOG_KAFKA_BOOTSTRAPSERVERS").withNewValueFrom()
+                .withNewConfigMapKeyRef().withName(InfrastructureManifests.KAFKA_CONFIG_MAP).withKey("bootstrap-servers")
+                .endConfigMapKeyRef().endValueFrom().build();
     }
 
     static Workloads.Component gatewayComponent() {

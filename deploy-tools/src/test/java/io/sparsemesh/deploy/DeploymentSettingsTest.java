@@ -1,6 +1,8 @@
 package io.sparsemesh.deploy;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.sparsemesh.expert.ExpertServiceProperties;
 import io.sparsemesh.router.RouterProperties;
 import org.junit.jupiter.api.DynamicTest;
@@ -51,11 +53,14 @@ class DeploymentSettingsTest {
             }
         });
         KubeObjects objects = KubeObjects.load(Repository.path("k8s"));
-        for (Deployment deployment : objects.of(Deployment.class, "base/")) {
-            var container = ShardManifestsTest.container(deployment);
+        List<HasMetadata> workloads = new ArrayList<>(objects.of(Deployment.class, "base/"));
+        workloads.addAll(objects.of(StatefulSet.class, "base/"));
+        for (HasMetadata workload : workloads) {
+            String name = workload.getMetadata().getName();
+            var container = objects.container("base/", name);
             String module = ComposeFile.module(container.getImage());
             if (module != null) {
-                containers.add(new Container("k8s Deployment " + deployment.getMetadata().getName(), module,
+                containers.add(new Container("k8s " + workload.getKind() + " " + name, module,
                         objects.environment(container, "base/")));
             }
         }
@@ -119,7 +124,8 @@ class DeploymentSettingsTest {
             }
             experts.forEach(e -> assertEquals(shards.size(), e.shardCount(), source));
             experts.forEach(e -> assertEquals(routing.mesh().densePlacement(), e.densePlacement(), source));
-            assertEquals(List.of("dns:///attention:9083"), routing.mesh().attention(), source);
+            assertEquals(List.of(source.equals("k8s") ? ServiceManifests.attentionTarget(0) : "attention:9083"),
+                    routing.mesh().attention(), source);
             assertEquals("tokenizer:9082", routing.mesh().tokenizer(), source);
         }
     }

@@ -1,7 +1,6 @@
 package io.sparsemesh.deploy;
 
 import io.fabric8.kubernetes.api.model.ContainerPort;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -9,6 +8,7 @@ import org.w3c.dom.Element;
 import javax.xml.parsers.DocumentBuilderFactory;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -31,7 +31,8 @@ class ImageConfigurationTest {
             new Image("tokenizer-service", "tokenizer", Sizing.TOKENIZER_HEAP_PERCENT),
             new Image("attention-service", "attention", Sizing.ATTENTION_HEAP_PERCENT),
             new Image("expert-service", "expert-0", Sizing.EXPERT_HEAP_PERCENT),
-            new Image("router-service", "router", Sizing.ROUTER_HEAP_PERCENT));
+            new Image("router-service", "router", Sizing.ROUTER_HEAP_PERCENT),
+            new Image("gateway", "gateway", Sizing.GATEWAY_HEAP_PERCENT));
 
     @Test
     void jibSettingsMatchTheServicesAndManifests() throws Exception {
@@ -44,19 +45,20 @@ class ImageConfigurationTest {
 
             ServiceSettings settings = ServiceSettings.of(image.module());
             var binder = settings.binder(Map.of());
-            int grpc = binder.bind("spring.grpc.server.port", Integer.class).get();
-            int http = binder.bind("server.port", Integer.class).get();
-            assertEquals(Integer.toString(grpc), properties.get("jib.grpc.port"), image.module() + " gRPC port");
-            assertEquals(Integer.toString(http), properties.get("jib.http.port"), image.module() + " HTTP port");
+            Set<Integer> servicePorts = new TreeSet<>();
+            for (String port : List.of("spring.grpc.server.port", "server.port", "management.server.port")) {
+                binder.bind(port, Integer.class).ifBound(servicePorts::add);
+            }
+            assertEquals(servicePorts, new TreeSet<>(Set.of(Integer.parseInt(properties.get("jib.service.port")),
+                    Integer.parseInt(properties.get("jib.management.port")))), image.module() + ": ports of the image");
             assertEquals(Integer.toString(image.heapPercent()), properties.get("jib.heap.percent"), image.module()
                     + ": the manifests size memory for this heap share");
 
-            Deployment deployment = objects.named(Deployment.class, "base/", image.deployment());
-            var container = ShardManifestsTest.container(deployment);
+            var container = objects.container("base/", image.deployment());
             assertTrue(container.getImage().startsWith("sparsemesh/" + image.module() + ":"), container.getImage());
             Set<Integer> ports = container.getPorts().stream().map(ContainerPort::getContainerPort)
                     .collect(Collectors.toCollection(TreeSet::new));
-            assertEquals(new TreeSet<>(Set.of(grpc, http)), ports, image.deployment() + " container ports");
+            assertEquals(servicePorts, ports, image.deployment() + " container ports");
         }
     }
 

@@ -6,6 +6,9 @@ import io.fabric8.kubernetes.api.model.EnvFromSource;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.utils.Serialization;
 
 import java.io.IOException;
@@ -76,6 +79,14 @@ final class KubeObjects {
 
     <T extends HasMetadata> Optional<T> find(Class<T> type, String prefix, String name) {
         return of(type, prefix).stream().filter(o -> o.getMetadata().getName().equals(name)).findFirst();
+    }
+
+    /** The first container of the Deployment or StatefulSet {@code name} under {@code prefix}. */
+    Container container(String prefix, String name) {
+        Optional<Deployment> deployment = find(Deployment.class, prefix, name);
+        PodTemplateSpec template = deployment.isPresent() ? deployment.get().getSpec().getTemplate()
+                : named(StatefulSet.class, prefix, name).getSpec().getTemplate();
+        return template.getSpec().getContainers().getFirst();
     }
 
     /**

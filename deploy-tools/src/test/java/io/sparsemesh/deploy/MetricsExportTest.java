@@ -2,7 +2,6 @@ package io.sparsemesh.deploy;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
 import io.grpc.ManagedChannel;
@@ -66,8 +65,8 @@ class MetricsExportTest {
 
         expert = start("expert-0", ExpertServiceApplication.class, "expert-service", plan, Map.of());
         attention = start("attention", AttentionServiceApplication.class, "attention-service", plan, Map.of());
-        // This router build runs attention, experts and the tokenizer in its own process; the
-        // Deployment's remote targets (SPARSEMESH_ROUTER_MESH_*) are left out here.
+        // Here the router computes attention and experts itself: its Deployment's targets are names in
+        // the cluster (DeploymentSettingsTest binds them); its metrics are the same either way.
         router = start("router", RouterServiceApplication.class, "router-service", plan, Map.of());
         moeExpert = RunningService.start("moe-expert-0", ExpertServiceApplication.class, "expert-service", Map.of(
                 "SPARSEMESH_EXPERT_MODEL", Repository.path("testdata/hf-tiny/glm_moe_dsa_tiny_b").toString(),
@@ -82,10 +81,11 @@ class MetricsExportTest {
 
     private static RunningService start(String deployment, Class<?> application, String module, MeshPlan plan,
                                         Map<String, String> overrides) {
-        Deployment manifest = objects.named(Deployment.class, "base/", deployment);
         Map<String, String> env = new LinkedHashMap<>();
-        objects.environment(ShardManifestsTest.container(manifest), "base/").forEach((name, value) -> {
-            if (!name.startsWith("SPARSEMESH_ROUTER_MESH_") || name.equals("SPARSEMESH_ROUTER_MESH_DENSEPLACEMENT")) {
+        objects.environment(objects.container("base/", deployment), "base/").forEach((name, value) -> {
+            // the Kafka log's broker is a name in the cluster too, which the Kafka client must resolve at start-up
+            boolean clusterName = name.startsWith("SPARSEMESH_ROUTER_MESH_") || name.startsWith("SPARSEMESH_LOG_KAFKA_");
+            if (!clusterName || name.equals("SPARSEMESH_ROUTER_MESH_DENSEPLACEMENT")) {
                 env.put(name, value.equals(plan.containerModelPath()) ? plan.model().toString() : value);
             }
         });

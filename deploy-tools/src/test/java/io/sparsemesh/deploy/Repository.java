@@ -40,9 +40,7 @@ final class Repository {
         RenderCommand command = new RenderCommand();
         new picocli.CommandLine(command).parseArgs();
         MeshPlan plan = command.plan();
-        return new MeshPlan(root().resolve(plan.model()), plan.modelMountPath(), plan.shards(), plan.replicas(),
-                plan.maxReplicas(), plan.densePlacement(), plan.targetTokensPerSecond(), plan.maxCachedTokens(),
-                plan.namespace(), plan.imagePrefix(), plan.imageTag());
+        return plan.withModel(root().resolve(plan.model()));
     }
 
     static String dashboard() {

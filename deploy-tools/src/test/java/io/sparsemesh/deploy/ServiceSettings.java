@@ -32,7 +32,8 @@ record ServiceSettings(String module, List<Class<?>> propertyRecords) {
             "tokenizer-service", List.of("io.sparsemesh.tokenizer.TokenizerProperties"),
             "attention-service", List.of("io.sparsemesh.attention.AttentionProperties"),
             "expert-service", List.of("io.sparsemesh.expert.ExpertServiceProperties"),
-            "router-service", List.of("io.sparsemesh.router.RouterProperties", "io.sparsemesh.router.openai.OpenAiProperties"),
+            "router-service", List.of("io.sparsemesh.router.RouterProperties", "io.sparsemesh.router.openai.OpenAiProperties",
+                    "io.sparsemesh.router.log.RouterLogProperties", "io.sparsemesh.log.spring.MeshLogProperties"),
             "gateway", List.of("io.sparsemesh.gateway.GatewayProperties", "io.sparsemesh.log.spring.MeshLogProperties"));
 
     /** The settings of {@code module}; fails when the module or its classes are unknown to the tests. */

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
@@ -61,7 +62,7 @@ class ShardManifestsTest {
     @Test
     void moeModelOverFourShards(@org.junit.jupiter.api.io.TempDir Path output) {
         MeshPlan plan = new MeshPlan(Repository.path("testdata/hf-tiny/glm_moe_dsa_tiny_b"), "/models", 4, 3, 12,
-                DensePlacement.SHARDS, 500, 4096, "glm", "registry.example/sparsemesh/", "1.0");
+                DensePlacement.SHARDS, 500, 2, 4096, "glm", "registry.example/sparsemesh/", "1.0");
         List<ManifestFile> files = RenderCommand.render(plan, Repository.dashboard());
         new ManifestWriter("test").write(output, files);
         KubeObjects objects = KubeObjects.load(output);
@@ -76,6 +77,14 @@ class ShardManifestsTest {
         Deployment expert = objects.named(Deployment.class, "base/", "expert-2");
         assertEquals("registry.example/sparsemesh/expert-service:1.0", container(expert).getImage());
         assertEquals(12, objects.named(HorizontalPodAutoscaler.class, "base/", "expert-2").getSpec().getMaxReplicas());
+
+        // two attention replicas, each listed by its stable StatefulSet name
+        Map<String, String> routerEnv = objects.environment(container(objects.named(Deployment.class, "base/", "router")), "base/");
+        assertEquals("attention-0.attention:9083", routerEnv.get("SPARSEMESH_ROUTER_MESH_ATTENTION_0"));
+        assertEquals("attention-1.attention:9083", routerEnv.get("SPARSEMESH_ROUTER_MESH_ATTENTION_1"));
+        StatefulSet attention = objects.named(StatefulSet.class, "base/", "attention");
+        assertEquals(2, attention.getSpec().getReplicas());
+        assertEquals("None", objects.named(Service.class, "base/", attention.getSpec().getServiceName()).getSpec().getClusterIP());
     }
 
     private static void checkShards(KubeObjects objects, MeshPlan plan) {
