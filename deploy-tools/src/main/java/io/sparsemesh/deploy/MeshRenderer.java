@@ -24,6 +24,15 @@ public final class MeshRenderer {
             throw new IllegalArgumentException("the footprint was measured for " + footprint.shards().size()
                     + " shards but the plan has " + plan.shards());
         }
+        for (ModelFootprint.Shard shard : footprint.shards()) {
+            if (shard.experts().isEmpty() && shard.denseLayers().isEmpty()) {
+                int experts = footprint.config().moe() == null ? 0 : footprint.config().moe().numRoutedExperts();
+                int placed = footprint.shards().stream().mapToInt(s -> s.experts().size() + s.denseLayers().size()).sum();
+                throw new IllegalArgumentException("expert shard " + shard.index() + " of " + plan.shards() + " would hold"
+                        + " no routed expert and no dense FFN: " + plan.model().getFileName() + " has " + experts
+                        + " routed experts and " + (placed - experts) + " dense FFNs placed on shards; render with fewer shards");
+            }
+        }
         this.plan = plan;
         this.footprint = footprint;
         this.dashboardJson = dashboardJson;

@@ -87,6 +87,18 @@ class ShardManifestsTest {
         assertEquals("None", objects.named(Service.class, "base/", attention.getSpec().getServiceName()).getSpec().getClusterIP());
     }
 
+    @Test
+    void shardsWithoutWorkAreRejected() {
+        MeshPlan plan = Repository.defaultPlan();
+        MeshPlan tooMany = new MeshPlan(plan.model(), "/models", 6, 2, 8, DensePlacement.SHARDS, 2000, 1, 4096,
+                "sparsemesh", "sparsemesh/", "test");
+        IllegalArgumentException error = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> RenderCommand.render(tooMany, Repository.dashboard()));
+        assertTrue(error.getMessage().contains("expert shard 5 of 6 would hold no routed expert and no dense FFN"),
+                error.getMessage());
+        assertTrue(error.getMessage().contains("0 routed experts and 5 dense FFNs"), error.getMessage());
+    }
+
     private static void checkShards(KubeObjects objects, MeshPlan plan) {
         ConfigMap model = objects.named(ConfigMap.class, "base/", Workloads.MODEL_CONFIG_MAP);
         assertEquals(Integer.toString(plan.shards()), model.getData().get("shard-count"));
