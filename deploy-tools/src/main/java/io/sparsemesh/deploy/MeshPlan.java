@@ -5,7 +5,7 @@ import io.sparsemesh.core.moe.ExpertShard.DensePlacement;
 import java.nio.file.Path;
 
 /**
- * What to deploy: a model split over expert shards, and how the shards scale.
+ * A deployment to render: a model split over expert shards, and how the shards scale.
  *
  * @param model                 the checkpoint on this machine, measured to size the components
  * @param modelMountPath        where the model volume is mounted in every container
@@ -48,12 +48,12 @@ public record MeshPlan(Path model, String modelMountPath, int shards, int replic
         }
     }
 
-    /** The model's path inside the containers: its file or folder name under the mount path. */
+    /** Returns the model's path inside the containers: its file or folder name under the mount path. */
     public String containerModelPath() {
         return modelMountPath + "/" + model.getFileName();
     }
 
-    /** The same plan for a checkpoint at another path (the same model seen from another folder). */
+    /** Returns this plan with the checkpoint at another path (the same model seen from another folder). */
     public MeshPlan withModel(Path other) {
         return new MeshPlan(other, modelMountPath, shards, replicas, maxReplicas, densePlacement, targetTokensPerSecond,
                 attentionReplicas, maxCachedTokens, namespace, imagePrefix, imageTag);

@@ -38,7 +38,7 @@ public final class MeshRenderer {
         this.dashboardJson = dashboardJson;
     }
 
-    /** The files of the tree, paths relative to its root (the {@code k8s/} folder). */
+    /** Renders the files of the tree, with paths relative to its root (the {@code k8s/} folder). */
     public List<ManifestFile> render() {
         List<ManifestFile> files = new ArrayList<>();
         files.addAll(base());
@@ -185,7 +185,7 @@ public final class MeshRenderer {
         return kustomization;
     }
 
-    /** A patch that deletes the objects of a kind that match a label selector. */
+    /** Builds a patch that deletes the objects of a kind that match a label selector. */
     private static Map<String, Object> deletion(String apiVersion, String kind, String labelSelector) {
         return deletion(apiVersion, kind, labelSelector, null);
     }

@@ -95,7 +95,7 @@ public final class RenderCommand implements Callable<Integer> {
         return new MeshRenderer(plan, footprint, dashboardJson).render();
     }
 
-    /** The command that reproduces this render, with only the options that differ from their defaults. */
+    /** Returns the command that reproduces this render, with only the options that differ from their defaults. */
     String commandLine() {
         RenderCommand defaults = new RenderCommand();
         new CommandLine(defaults).parseArgs();

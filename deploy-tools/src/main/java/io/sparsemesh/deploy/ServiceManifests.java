@@ -53,7 +53,7 @@ final class ServiceManifests {
     }
 
     /**
-     * The model every component loads, and how it is split: one place to change it. The router's
+     * Builds the ConfigMap of the model every component loads, and of how it is split. The router's
      * shard targets, the shards' count and each shard's index must agree with it, so a new model or
      * shard count is a new render.
      */
@@ -67,8 +67,9 @@ final class ServiceManifests {
     }
 
     /**
-     * The volume the model is read from, mounted read-only by every component. Fill it once (see
-     * docs/deploy.md); a storage class with ReadOnlyMany access lets pods on many nodes share it.
+     * Builds the claim of the volume the model is read from, mounted read-only by every component.
+     * Fill it once (see docs/deploy.md). A storage class with ReadOnlyMany access lets pods on many
+     * nodes share it.
      */
     PersistentVolumeClaim modelVolume() {
         long gib = Math.max(1, (footprint.totalBytes() + (1L << 30) - 1) >> 30);
@@ -78,7 +79,7 @@ final class ServiceManifests {
                 .endSpec().build();
     }
 
-    /** The router's view of the mesh: where attention, the tokenizer and each expert shard are. */
+    /** Builds the router's view of the mesh: where attention, the tokenizer and each expert shard are. */
     ConfigMap meshConfig() {
         Map<String, String> data = new LinkedHashMap<>();
         for (int replica = 0; replica < plan.attentionReplicas(); replica++) {
@@ -109,7 +110,7 @@ final class ServiceManifests {
     }
 
     /**
-     * The router's target of one attention replica: its stable name in the StatefulSet's headless
+     * Returns the router's target of one attention replica: its stable name in the StatefulSet's headless
      * Service. The router pins each sequence to one replica, so it lists every replica by name.
      */
     static String attentionTarget(int replica) {
@@ -149,7 +150,7 @@ final class ServiceManifests {
     }
 
     /**
-     * The router serves the OpenAI API on its HTTP port (which also carries Actuator) and the
+     * Builds the router. It serves the OpenAI API on its HTTP port (which also carries Actuator) and the
      * Generation API over gRPC. Stopping it lets running generations finish first.
      */
     Deployment router() {
@@ -174,7 +175,7 @@ final class ServiceManifests {
                 Workloads.servicePort(Workloads.GRPC_PORT_NAME, ROUTER.grpcPort(), "kubernetes.io/h2c")));
     }
 
-    /** The one public entry: API keys from an optional Secret, rate limits in Redis, request log to Kafka. */
+    /** Builds the gateway, the one public entry: API keys from an optional Secret, rate limits in Redis, request log to Kafka. */
     Deployment gateway() {
         Workloads.Component gateway = gatewayComponent();
         List<EnvVar> env = new ArrayList<>(Workloads.bindAllInterfaces(false));
@@ -199,7 +200,7 @@ final class ServiceManifests {
                 Workloads.servicePort(Workloads.MANAGEMENT_PORT_NAME, GATEWAY_MANAGEMENT_PORT, "http")));
     }
 
-    /** Where the gateway and the router send their Kafka logs. */
+    /** Returns the variable that tells the gateway and the router where to send their Kafka logs. */
     private static EnvVar kafkaBootstrap() {
         return new EnvVarBuilder().withName("SPARSEMESH_LOG_KAFKA_BOOTSTRAPSERVERS").withNewValueFrom()
                 .withNewConfigMapKeyRef().withName(InfrastructureManifests.KAFKA_CONFIG_MAP).withKey("bootstrap-servers")

@@ -111,7 +111,7 @@ class ExpertScaleDownTest {
         }
     }
 
-    /** The Deployment's environment of a shard, with the model's path on this machine. */
+    /** Returns the environment of a shard's Deployment, with the model's path on this machine. */
     private static Map<String, String> shardEnvironment(KubeObjects objects, MeshPlan plan, int shard) {
         Deployment deployment = objects.named(Deployment.class, "base/", ExpertShardManifests.name(shard));
         Map<String, String> env = new LinkedHashMap<>(objects.environment(ShardManifestsTest.container(deployment), "base/"));

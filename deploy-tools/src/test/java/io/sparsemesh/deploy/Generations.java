@@ -50,7 +50,7 @@ final class Generations {
         return result;
     }
 
-    /** The single-process engine's greedy tokens for each prompt, each generated alone. */
+    /** Returns the single-process engine's greedy tokens for each prompt, each generated alone. */
     static int[][] local(Path model, int[][] prompts, int count) throws Exception {
         try (ModelCheckpoint checkpoint = Checkpoints.open(model, null);
              Scheduler scheduler = new Scheduler(

@@ -81,7 +81,7 @@ final class KubeObjects {
         return of(type, prefix).stream().filter(o -> o.getMetadata().getName().equals(name)).findFirst();
     }
 
-    /** The first container of the Deployment or StatefulSet {@code name} under {@code prefix}. */
+    /** Returns the first container of the Deployment or StatefulSet {@code name} under {@code prefix}. */
     Container container(String prefix, String name) {
         Optional<Deployment> deployment = find(Deployment.class, prefix, name);
         PodTemplateSpec template = deployment.isPresent() ? deployment.get().getSpec().getTemplate()
@@ -90,9 +90,9 @@ final class KubeObjects {
     }
 
     /**
-     * The environment a container gets, as Kubernetes builds it: {@code envFrom} ConfigMaps first,
+     * Returns the environment a container gets, as Kubernetes builds it: {@code envFrom} ConfigMaps first,
      * then {@code env}, with {@code configMapKeyRef} values looked up in this tree's ConfigMaps.
-     * Variables from Secrets are left out (the tree holds none).
+     * Variables from Secrets are left out, because the tree has no Secret.
      */
     Map<String, String> environment(Container container, String prefix) {
         Map<String, String> env = new LinkedHashMap<>();

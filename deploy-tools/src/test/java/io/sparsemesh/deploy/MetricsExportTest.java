@@ -42,8 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The metrics the autoscalers, the adapter rules, the KEDA triggers and the dashboard name are
  * metrics the services export. Starts an expert shard, the router and the attention service with
- * the environment of their Kubernetes Deployments and the bundled model, checks their probes
- * (Actuator readiness and gRPC health) answer, and scrapes {@code /actuator/prometheus}. A second
+ * the environment of their Kubernetes Deployments and the bundled model, checks that their probes
+ * (Actuator readiness and gRPC health) report UP, and scrapes {@code /actuator/prometheus}. A second
  * expert shard serves a MoE checkpoint, whose per-expert series a dense model does not have.
  */
 class MetricsExportTest {
@@ -65,8 +65,8 @@ class MetricsExportTest {
 
         expert = start("expert-0", ExpertServiceApplication.class, "expert-service", plan, Map.of());
         attention = start("attention", AttentionServiceApplication.class, "attention-service", plan, Map.of());
-        // Here the router computes attention and experts itself: its Deployment's targets are names in
-        // the cluster (DeploymentSettingsTest binds them); its metrics are the same either way.
+        // Here the router computes attention and experts itself, because its Deployment's targets are
+        // names in the cluster (DeploymentSettingsTest binds them). Its metrics are the same either way.
         router = start("router", RouterServiceApplication.class, "router-service", plan, Map.of());
         moeExpert = RunningService.start("moe-expert-0", ExpertServiceApplication.class, "expert-service", Map.of(
                 "SPARSEMESH_EXPERT_MODEL", Repository.path("testdata/hf-tiny/glm_moe_dsa_tiny_b").toString(),

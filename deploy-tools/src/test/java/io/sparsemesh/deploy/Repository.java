@@ -11,7 +11,7 @@ final class Repository {
     private Repository() {
     }
 
-    /** The first folder above the working directory that holds {@code testdata/} and {@code models/}. */
+    /** Returns the first folder above the working directory that contains {@code testdata/} and {@code models/}. */
     static Path root() {
         Path dir = Path.of("").toAbsolutePath();
         while (dir != null) {
@@ -35,7 +35,7 @@ final class Repository {
         }
     }
 
-    /** The plan the committed {@code k8s/} was rendered from: the render command's defaults, run from the root. */
+    /** Returns the plan the committed {@code k8s/} was rendered from: the render command's defaults, run from the root. */
     static MeshPlan defaultPlan() {
         RenderCommand command = new RenderCommand();
         new picocli.CommandLine(command).parseArgs();

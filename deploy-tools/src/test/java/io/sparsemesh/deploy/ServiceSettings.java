@@ -36,7 +36,7 @@ record ServiceSettings(String module, List<Class<?>> propertyRecords) {
                     "io.sparsemesh.router.log.RouterLogProperties", "io.sparsemesh.log.spring.MeshLogProperties"),
             "gateway", List.of("io.sparsemesh.gateway.GatewayProperties", "io.sparsemesh.log.spring.MeshLogProperties"));
 
-    /** The settings of {@code module}; fails when the module or its classes are unknown to the tests. */
+    /** Returns the settings of {@code module}, or fails when the module or its classes are unknown to the tests. */
     static ServiceSettings of(String module) {
         List<String> classes = RECORDS.get(module);
         if (classes == null) {
@@ -59,9 +59,9 @@ record ServiceSettings(String module, List<Class<?>> propertyRecords) {
     }
 
     /**
-     * A binder over {@code environment} and the module's application.yaml. The source must carry
-     * Spring's system-environment name: only then are {@code SPARSEMESH_EXPERT_SHARDCOUNT}-style names
-     * mapped to properties.
+     * Creates a binder over {@code environment} and the module's application.yaml. The environment
+     * source carries Spring's system-environment name, because only then are
+     * {@code SPARSEMESH_EXPERT_SHARDCOUNT}-style names mapped to properties.
      */
     Binder binder(Map<String, String> environment) {
         MutablePropertySources sources = new MutablePropertySources();

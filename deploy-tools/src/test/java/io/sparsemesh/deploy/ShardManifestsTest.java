@@ -29,10 +29,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every manifest parses into typed Kubernetes objects, and every expert shard has its own
- * Deployment, headless Service, PodDisruptionBudget and autoscaler, each aimed at that shard and
- * agreeing with the router's list of shards: for the committed tree and for a MoE model rendered
- * over four shards.
+ * Every manifest parses into typed Kubernetes objects. Every expert shard has its own Deployment,
+ * headless Service, PodDisruptionBudget and autoscaler, each aimed at that shard and agreeing with
+ * the router's list of shards. Both hold for the committed tree and for a MoE model rendered over
+ * four shards.
  */
 class ShardManifestsTest {
 
@@ -68,7 +68,7 @@ class ShardManifestsTest {
         KubeObjects objects = KubeObjects.load(output);
         checkShards(objects, plan);
 
-        // 8 routed experts round-robin over 4 shards: shard k holds experts k and k + 4
+        // 8 routed experts round-robin over 4 shards, so shard k has experts k and k + 4
         ModelFootprint footprint = ModelFootprint.measure(plan.model(), 4, DensePlacement.SHARDS);
         for (ModelFootprint.Shard shard : footprint.shards()) {
             assertEquals(Set.of(shard.index(), shard.index() + 4), shard.experts(), "shard " + shard.index());
@@ -164,7 +164,7 @@ class ShardManifestsTest {
     }
 
     @Test
-    void onlyTheGatewayIsOpenAndOnlyTheRouterReachesInternalPorts() {
+    void networkPoliciesOpenOnlyTheGateway() {
         KubeObjects objects = KubeObjects.load(Repository.path("k8s"));
         List<NetworkPolicy> policies = objects.of(NetworkPolicy.class, "base/");
         NetworkPolicy deny = policies.stream().filter(p -> p.getSpec().getPodSelector().getMatchLabels() == null
