@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -36,12 +35,7 @@ final class InfrastructureManifests {
     }
 
     static Map<String, String> labels(String name) {
-        Map<String, String> labels = new LinkedHashMap<>();
-        labels.put(Workloads.NAME_LABEL, name);
-        labels.put(Workloads.INSTANCE_LABEL, name);
-        labels.put(Workloads.COMPONENT_LABEL, name);
-        labels.put(Workloads.PART_OF_LABEL, Workloads.PART_OF);
-        return labels;
+        return Workloads.labels(name, name, name);
     }
 
     static Deployment redis() {

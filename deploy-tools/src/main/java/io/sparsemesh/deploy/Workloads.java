@@ -55,13 +55,18 @@ final class Workloads {
 
         /** Labels of the component's pods; {@code instance} tells apart the shards of one component. */
         Map<String, String> labels(String instance) {
-            Map<String, String> labels = new LinkedHashMap<>();
-            labels.put(NAME_LABEL, name);
-            labels.put(INSTANCE_LABEL, instance);
-            labels.put(COMPONENT_LABEL, role);
-            labels.put(PART_OF_LABEL, PART_OF);
-            return labels;
+            return Workloads.labels(name, instance, role);
         }
+    }
+
+    /** The recommended {@code app.kubernetes.io} labels of a mesh workload. */
+    static Map<String, String> labels(String name, String instance, String role) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(NAME_LABEL, name);
+        labels.put(INSTANCE_LABEL, instance);
+        labels.put(COMPONENT_LABEL, role);
+        labels.put(PART_OF_LABEL, PART_OF);
+        return labels;
     }
 
     static final Component TOKENIZER = new Component("tokenizer", "tokenizer-service", "tokenizer", 9082, 8082);
