@@ -82,6 +82,53 @@ class ComposeFileTest {
         }
     }
 
+    /**
+     * The ports the Compose file uses (health checks, router targets, the published gateway port,
+     * Prometheus targets) are the ports the services listen on, as their application.yaml and the
+     * container's environment set them.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void portsMatchTheServices() {
+        ComposeFile compose = DeploymentSettingsTest.compose();
+        Map<String, Integer> managementPorts = new java.util.HashMap<>();
+        Map<String, Integer> grpcPorts = new java.util.HashMap<>();
+        for (String name : MESH) {
+            String module = ComposeFile.module((String) compose.service(name).get("image"));
+            var binder = ServiceSettings.of(module).binder(compose.environment(name));
+            int management = binder.bind("management.server.port", Integer.class)
+                    .orElseGet(() -> binder.bind("server.port", Integer.class).get());
+            managementPorts.put(name, management);
+            binder.bind("spring.grpc.server.port", Integer.class).ifBound(port -> grpcPorts.put(name, port));
+
+            List<String> test = (List<String>) ((Map<String, Object>) compose.service(name).get("healthcheck")).get("test");
+            assertTrue(String.join(" ", test).contains("/dev/tcp/127.0.0.1/" + management + " "),
+                    name + ": the health check must ask the management port " + management + ": " + test);
+        }
+
+        Map<String, String> router = compose.environment("router");
+        assertEquals("attention:" + grpcPorts.get("attention"), router.get("SPARSEMESH_ROUTER_MESH_ATTENTION_0"));
+        assertEquals("tokenizer:" + grpcPorts.get("tokenizer"), router.get("SPARSEMESH_ROUTER_MESH_TOKENIZER"));
+        for (String shard : List.of("0", "1")) {
+            assertEquals("dns:///expert-" + shard + ":" + grpcPorts.get("expert-" + shard),
+                    router.get("SPARSEMESH_ROUTER_MESH_EXPERTSHARDS_" + shard));
+        }
+        int routerHttp = ServiceSettings.of("router-service").binder(router).bind("server.port", Integer.class).get();
+        assertEquals("http://router:" + routerHttp, compose.environment("gateway").get("SPARSEMESH_GATEWAY_ROUTERURI"));
+        int gatewayHttp = ServiceSettings.of("gateway").binder(compose.environment("gateway"))
+                .bind("server.port", Integer.class).get();
+        assertEquals(List.of(gatewayHttp + ":" + gatewayHttp), compose.service("gateway").get("ports"));
+
+        Map<String, Object> config = new Yaml(new SafeConstructor(new LoaderOptions()))
+                .load(Repository.read("deploy/prometheus/prometheus.yml"));
+        Map<String, Object> job = ((List<Map<String, Object>>) config.get("scrape_configs")).getFirst();
+        for (Map<String, Object> dns : (List<Map<String, Object>>) job.get("dns_sd_configs")) {
+            for (String name : (List<String>) dns.get("names")) {
+                assertEquals(managementPorts.get(name), dns.get("port"), "Prometheus scrapes " + name + " on another port");
+            }
+        }
+    }
+
     @Test
     @SuppressWarnings("unchecked")
     void prometheusScrapesEveryMeshServiceOnItsManagementPort() {

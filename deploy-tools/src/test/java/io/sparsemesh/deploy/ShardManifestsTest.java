@@ -195,6 +195,44 @@ class ShardManifestsTest {
                 || "NodePort".equals(s.getSpec().getType())), "no Service may be exposed outside the cluster in base/");
     }
 
+    /**
+     * Every Service port leads to a named port of the pods it selects, and every HTTP probe asks a
+     * port the container declares.
+     */
+    @Test
+    void servicesAndProbesUseDeclaredPorts() {
+        KubeObjects objects = KubeObjects.load(Repository.path("k8s"));
+        List<io.fabric8.kubernetes.api.model.PodTemplateSpec> pods = new java.util.ArrayList<>();
+        objects.of(Deployment.class, "base/").forEach(d -> pods.add(d.getSpec().getTemplate()));
+        objects.of(StatefulSet.class, "base/").forEach(s -> pods.add(s.getSpec().getTemplate()));
+        for (Service service : objects.of(Service.class, "base/")) {
+            Map<String, String> selector = service.getSpec().getSelector();
+            List<io.fabric8.kubernetes.api.model.PodTemplateSpec> selected = pods.stream()
+                    .filter(pod -> pod.getMetadata().getLabels().entrySet().containsAll(selector.entrySet())).toList();
+            assertEquals(1, selected.size(), "Service " + service.getMetadata().getName() + " selects " + selected.size()
+                    + " workloads");
+            Container container = selected.getFirst().getSpec().getContainers().getFirst();
+            for (var port : service.getSpec().getPorts()) {
+                String target = port.getTargetPort().getStrVal();
+                assertTrue(container.getPorts().stream().anyMatch(p -> p.getName().equals(target)
+                        && p.getContainerPort().equals(port.getPort())), "Service " + service.getMetadata().getName()
+                        + " port " + port.getName() + " has no container port " + target + " = " + port.getPort());
+            }
+        }
+        for (io.fabric8.kubernetes.api.model.PodTemplateSpec pod : pods) {
+            Container container = pod.getSpec().getContainers().getFirst();
+            for (var probe : java.util.Arrays.asList(container.getLivenessProbe(), container.getReadinessProbe(),
+                    container.getStartupProbe())) {
+                Integer port = probe == null ? null : probe.getHttpGet() != null ? probe.getHttpGet().getPort().getIntVal()
+                        : probe.getGrpc() != null ? probe.getGrpc().getPort() : null;
+                if (port != null) {
+                    assertTrue(container.getPorts().stream().anyMatch(p -> p.getContainerPort().equals(port)),
+                            container.getName() + " probes undeclared port " + port);
+                }
+            }
+        }
+    }
+
     static Container container(Deployment deployment) {
         return deployment.getSpec().getTemplate().getSpec().getContainers().getFirst();
     }
