@@ -16,10 +16,10 @@ import java.util.Map;
 import static io.sparsemesh.deploy.Workloads.EXPERT;
 
 /**
- * The objects of one expert shard: a Deployment of interchangeable replicas, a headless Service
- * whose DNS name lists the ready replicas (the router balances over them), a PodDisruptionBudget
- * that lets voluntary evictions take one replica at a time, and an autoscaler on the tokens per
- * second routed to the shard.
+ * The objects of one expert shard. A Deployment runs its interchangeable replicas. A headless
+ * Service's DNS name lists the ready replicas, and the router balances over them. A
+ * PodDisruptionBudget lets voluntary evictions take one replica at a time. An autoscaler follows
+ * the tokens per second routed to the shard.
  */
 final class ExpertShardManifests {
 
@@ -48,7 +48,7 @@ final class ExpertShardManifests {
         return "expert-" + shard;
     }
 
-    /** The router's target of a shard: every ready replica behind the shard's headless Service. */
+    /** Returns the router's target of a shard: every ready replica behind the shard's headless Service. */
     static String target(int shard) {
         return "dns:///" + name(shard) + ":" + EXPERT.grpcPort();
     }
@@ -104,10 +104,11 @@ final class ExpertShardManifests {
     }
 
     /**
-     * Scales the shard on two views of its load, taking the larger proposal: the tokens per second
-     * its replicas compute (a Pods metric, averaged over the shard's pods), and the tokens per second
-     * the routers send to it (an External metric selected by shard). Scale-up reacts within a
-     * minute; scale-down waits five minutes of lower load and removes one replica per minute.
+     * Builds the shard's autoscaler, which follows two views of its load and takes the larger
+     * proposal. One is the tokens per second its replicas compute (a Pods metric, averaged over the
+     * shard's pods). The other is the tokens per second the routers send to it (an External metric
+     * selected by shard). Scale-up reacts within a minute. Scale-down waits for five minutes of
+     * lower load and removes one replica per minute.
      */
     HorizontalPodAutoscaler autoscaler(int shard) {
         Quantity target = new Quantity(Long.toString(plan.targetTokensPerSecond()));

@@ -57,14 +57,14 @@ final class InfrastructureManifests {
         return Workloads.service(REDIS, labels(REDIS), false, List.of(Workloads.servicePort("redis", 6379, "redis")));
     }
 
-    /** Where the services find Kafka; the Strimzi component rewrites it. */
+    /** Builds the ConfigMap that tells the services where Kafka is. The Strimzi component rewrites it. */
     static ConfigMap kafkaConfig() {
         return new ConfigMapBuilder().withMetadata(Workloads.metadata(KAFKA_CONFIG_MAP, labels(KAFKA)))
                 .addToData("bootstrap-servers", KAFKA + ":9092").build();
     }
 
     /**
-     * One broker that is also its own KRaft controller, with its log on a persistent volume. The
+     * Builds one broker that is also its own KRaft controller, with its log on a persistent volume. The
      * official image's environment variables map to server properties ({@code KAFKA_NODE_ID} to
      * {@code node.id}, ...). More brokers need per-pod node ids and voters: use Strimzi for that.
      */
@@ -114,7 +114,7 @@ final class InfrastructureManifests {
                 .build();
     }
 
-    /** The headless Service that gives the broker its stable DNS name, and the client Service. */
+    /** Builds the headless Service that gives the broker its stable DNS name, and the client Service. */
     static List<Service> kafkaServices() {
         Service headless = new ServiceBuilder(Workloads.service(KAFKA + "-headless", labels(KAFKA), true, List.of(
                 Workloads.servicePort("kafka", 9092, "tcp"), Workloads.servicePort("controller", 9093, "tcp"))))

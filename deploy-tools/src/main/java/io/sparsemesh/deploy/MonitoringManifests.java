@@ -8,7 +8,7 @@ import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitorBuilder;
 import java.util.Map;
 
 /**
- * What Prometheus, the Prometheus Adapter and Grafana need: a ServiceMonitor that scrapes every
+ * The objects Prometheus, the Prometheus Adapter and Grafana need: a ServiceMonitor that scrapes every
  * management port of the mesh, the adapter rules that turn the routed-token counters into the
  * per-second rates the shards' autoscalers read, and the dashboard.
  */
@@ -71,7 +71,7 @@ final class MonitoringManifests {
                 .build();
     }
 
-    /** The dashboard as a ConfigMap that Grafana's dashboard sidecar picks up by its label. */
+    /** Wraps the dashboard in a ConfigMap that Grafana's dashboard sidecar finds by its label. */
     static ConfigMap dashboardConfigMap(String dashboardJson) {
         return new ConfigMapBuilder()
                 .withMetadata(Workloads.metadata(DASHBOARD, Map.of(Workloads.PART_OF_LABEL, Workloads.PART_OF,

@@ -19,11 +19,11 @@ import static io.sparsemesh.deploy.Workloads.ROUTER;
 import static io.sparsemesh.deploy.Workloads.TOKENIZER;
 
 /**
- * Who may connect to whom. Every pod of the namespace refuses ingress unless a policy allows it;
- * the gateway's HTTP port is the only one open to clients outside the namespace, the router's HTTP
- * port takes the gateway, the internal gRPC ports take only the router, Redis takes the gateway,
- * and Kafka takes the gateway and the router. Management ports are opened to the monitoring
- * namespace by the monitoring component. Kubelet probes are not subject to these policies.
+ * The ingress rules of the mesh. Every pod of the namespace rejects ingress unless a policy allows
+ * it. The gateway's HTTP port is the only one open to clients outside the namespace. The router's
+ * ports accept the gateway, the internal gRPC ports accept only the router, Redis accepts the
+ * gateway, and Kafka accepts the gateway and the router. The monitoring component opens the
+ * management ports to the monitoring namespace. Kubelet probes are not subject to these policies.
  */
 final class NetworkPolicies {
 

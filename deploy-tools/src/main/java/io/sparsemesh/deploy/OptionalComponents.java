@@ -55,7 +55,7 @@ final class OptionalComponents {
         return trigger;
     }
 
-    /** A Strimzi-managed Kafka in KRaft mode, named like the StatefulSet it replaces. */
+    /** Builds a Strimzi-managed Kafka in KRaft mode, named like the StatefulSet it replaces. */
     static GenericKubernetesResource strimziKafka() {
         Map<String, Object> listener = new LinkedHashMap<>();
         listener.put("name", "plain");

@@ -200,7 +200,7 @@ final class ServiceManifests {
                 Workloads.servicePort(Workloads.MANAGEMENT_PORT_NAME, GATEWAY_MANAGEMENT_PORT, "http")));
     }
 
-    /** Returns the variable that tells the gateway and the router where to send their Kafka logs. */
+    /** Returns the variable that sets where the gateway and the router send their Kafka logs. */
     private static EnvVar kafkaBootstrap() {
         return new EnvVarBuilder().withName("SPARSEMESH_LOG_KAFKA_BOOTSTRAPSERVERS").withNewValueFrom()
                 .withNewConfigMapKeyRef().withName(InfrastructureManifests.KAFKA_CONFIG_MAP).withKey("bootstrap-servers")

@@ -37,14 +37,14 @@ public final class Sizing {
     private Sizing() {
     }
 
-    /** An expert shard that maps {@code mappedBytes}: scratch for the largest request's rows in F32. */
+    /** Sizes an expert shard that maps {@code mappedBytes}, with scratch for the largest request's rows in F32. */
     static ResourceRequirements expert(ModelConfig config, long mappedBytes) {
         long ffnWidth = Math.max(config.intermediateSize(), config.moe() == null ? 0 : config.moe().moeIntermediateSize());
         long scratch = EXPERT_MAX_ROWS * (3L * config.hiddenSize() + 2 * ffnWidth) * Float.BYTES;
         return resources(mappedBytes, 256 * MIB + scratch, EXPERT_HEAP_PERCENT, "1");
     }
 
-    /** An attention replica: its caches of {@code maxCachedTokens} positions live on the heap. */
+    /** Sizes an attention replica, whose caches of {@code maxCachedTokens} positions live on the heap. */
     static ResourceRequirements attention(long mappedBytes, long cacheBytesPerToken, long maxCachedTokens) {
         return resources(mappedBytes, 256 * MIB + cacheBytesPerToken * maxCachedTokens, ATTENTION_HEAP_PERCENT, "1");
     }

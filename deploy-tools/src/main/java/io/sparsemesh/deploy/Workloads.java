@@ -53,13 +53,13 @@ final class Workloads {
     /** A component of the mesh: its name, and its gRPC and HTTP (management) ports. */
     record Component(String name, String module, String role, int grpcPort, int managementPort) {
 
-        /** Labels of the component's pods; {@code instance} tells apart the shards of one component. */
+        /** Returns the labels of the component's pods. {@code instance} distinguishes the shards of one component. */
         Map<String, String> labels(String instance) {
             return Workloads.labels(name, instance, role);
         }
     }
 
-    /** The recommended {@code app.kubernetes.io} labels of a mesh workload. */
+    /** Returns the recommended {@code app.kubernetes.io} labels of a mesh workload. */
     static Map<String, String> labels(String name, String instance, String role) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(NAME_LABEL, name);
@@ -82,7 +82,7 @@ final class Workloads {
         return new EnvVarBuilder().withName(name).withValue(value).build();
     }
 
-    /** An environment variable read from a key of the model ConfigMap. */
+    /** Returns an environment variable read from a key of the model ConfigMap. */
     static EnvVar modelEnv(String name, String key) {
         return new EnvVarBuilder().withName(name)
                 .withNewValueFrom().withNewConfigMapKeyRef().withName(MODEL_CONFIG_MAP).withKey(key).endConfigMapKeyRef()
@@ -123,16 +123,16 @@ final class Workloads {
     }
 
     /**
-     * The standard gRPC health check on the service port, which the services feed from Actuator's
-     * health. Used as the startup probe: mapping a large checkpoint may take minutes, so it allows
-     * 10 minutes before the liveness probe takes over.
+     * Returns the standard gRPC health check on the service port, which the services feed from
+     * Actuator's health. It is the startup probe. Mapping a large checkpoint may take minutes, so it
+     * allows 10 minutes before the liveness probe takes over.
      */
     static Probe grpcStartup(int port) {
         return new ProbeBuilder().withNewGrpc().withPort(port).withService("").endGrpc()
                 .withPeriodSeconds(5).withTimeoutSeconds(3).withFailureThreshold(120).build();
     }
 
-    /** A service container: its image, ports, probes, resources and the model mounted read-only. */
+    /** Builds a service container: its image, ports, probes, resources and the model mounted read-only. */
     static ContainerBuilder serviceContainer(Component component, MeshPlan plan, ResourceRequirements resources) {
         List<ContainerPort> ports = new ArrayList<>();
         if (component.grpcPort() > 0) {
@@ -165,7 +165,7 @@ final class Workloads {
                 .withCommand("sleep", Integer.toString(seconds)).endExec().endPreStop().endLifecycle();
     }
 
-    /** A pod with the model volume, a writable /tmp and the given termination grace period. */
+    /** Builds a pod with the model volume, a writable /tmp and the given termination grace period. */
     static PodSpec podSpec(Container container, long terminationGraceSeconds) {
         return new PodSpecBuilder()
                 .withContainers(container)
@@ -191,7 +191,7 @@ final class Workloads {
                 .build();
     }
 
-    /** A Service; {@code headless} publishes every ready pod's address in DNS instead of one virtual IP. */
+    /** Builds a Service. A {@code headless} one publishes every ready pod's address in DNS instead of one virtual IP. */
     static Service service(String name, Map<String, String> labels, boolean headless, List<ServicePort> ports) {
         ServiceBuilder service = new ServiceBuilder()
                 .withMetadata(metadata(name, labels))

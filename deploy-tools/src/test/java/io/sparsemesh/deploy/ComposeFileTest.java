@@ -83,9 +83,9 @@ class ComposeFileTest {
     }
 
     /**
-     * The ports the Compose file uses (health checks, router targets, the published gateway port,
-     * Prometheus targets) are the ports the services listen on, as their application.yaml and the
-     * container's environment set them.
+     * Checks that the ports the Compose file uses (health checks, router targets, the published
+     * gateway port, Prometheus targets) are the ports the services listen on, as their
+     * application.yaml and the container's environment set them.
      */
     @Test
     @SuppressWarnings("unchecked")

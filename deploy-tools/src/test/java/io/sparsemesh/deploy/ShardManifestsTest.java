@@ -196,8 +196,8 @@ class ShardManifestsTest {
     }
 
     /**
-     * Every Service port leads to a named port of the pods it selects, and every HTTP probe asks a
-     * port the container declares.
+     * Every Service port leads to a named port of the pods it selects, and every probe checks a port
+     * the container declares.
      */
     @Test
     void servicesAndProbesUseDeclaredPorts() {
