@@ -2,6 +2,7 @@ package io.sparsemesh.deploy;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
@@ -9,6 +10,7 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
@@ -165,8 +167,34 @@ final class ServiceManifests {
                 Sizing.router(footprint.config(), footprint.routerBytes())).withEnv(env)
                 .addNewEnvFrom().withNewConfigMapRef().withName(MESH_CONFIG_MAP).endConfigMapRef().endEnvFrom();
         Workloads.withPreStopDelay(container, 10);
-        return Workloads.deployment(ROUTER.name(), ROUTER.labels(ROUTER.name()), 2,
-                Workloads.podSpec(container.build(), ROUTER_SHUTDOWN_SECONDS + 20));
+        PodSpec pod = Workloads.podSpec(container.build(), ROUTER_SHUTDOWN_SECONDS + 20);
+        pod.setInitContainers(List.of(awaitServices()));
+        return Workloads.deployment(ROUTER.name(), ROUTER.labels(ROUTER.name()), 2, pod);
+    }
+
+    /**
+     * Builds the router's init container, which waits until every attention replica and the
+     * tokenizer accept connections. The router asks each attention replica for its layers when it
+     * starts and fails without them, so this orders the start-up as Compose's depends_on does.
+     * A StatefulSet pod's name resolves only once the pod is ready.
+     */
+    private Container awaitServices() {
+        List<String> targets = new ArrayList<>();
+        for (int replica = 0; replica < plan.attentionReplicas(); replica++) {
+            targets.add(attentionTarget(replica));
+        }
+        targets.add(TOKENIZER.name() + ":" + TOKENIZER.grpcPort());
+        String script = "for target in " + String.join(" ", targets) + "; do"
+                + " until (exec 3<>/dev/tcp/${target%:*}/${target##*:}) 2>/dev/null; do"
+                + " echo \"waiting for $target\"; sleep 2; done; done";
+        return new ContainerBuilder()
+                .withName("await-services")
+                .withImage(plan.image(ROUTER.module()))
+                .withCommand("bash", "-c", script)
+                .withResources(Sizing.fixed("10m", "32Mi"))
+                .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(1000L).withAllowPrivilegeEscalation(false)
+                .withReadOnlyRootFilesystem(true).endSecurityContext()
+                .build();
     }
 
     io.fabric8.kubernetes.api.model.Service routerService() {

@@ -109,6 +109,13 @@ class ShardManifestsTest {
         Set<String> routerShards = new TreeSet<>();
         routerEnv.keySet().stream().filter(key -> key.startsWith("SPARSEMESH_ROUTER_MESH_EXPERTSHARDS_")).forEach(routerShards::add);
         assertEquals(plan.shards(), routerShards.size(), "router shard entries " + routerShards);
+        String awaited = String.join(" ", router.getSpec().getTemplate().getSpec().getInitContainers().getFirst().getCommand());
+        routerEnv.forEach((name, value) -> {
+            if (name.startsWith("SPARSEMESH_ROUTER_MESH_ATTENTION_") || name.equals("SPARSEMESH_ROUTER_MESH_TOKENIZER")) {
+                assertTrue(awaited.contains(" " + value + " ") || awaited.contains(" " + value + ";"),
+                        "the router starts without waiting for " + value + ": " + awaited);
+            }
+        });
 
         List<Deployment> shardDeployments = objects.of(Deployment.class, "base/").stream()
                 .filter(d -> d.getMetadata().getName().startsWith("expert-")).toList();
