@@ -119,8 +119,10 @@ class RouterConfiguration {
 
     @Bean(destroyMethod = "close")
     Scheduler scheduler(RouterProperties properties, ModelCheckpoint checkpoint, AttentionBackend attention,
-                        ExpertBackend experts, EngineOptions options, RouterMetrics metrics) {
-        Transformer model = TransformerLoader.loadRouter(checkpoint.config(), checkpoint.store(), attention, experts,
+                        ExpertBackend experts, EngineOptions options, RouterMetrics metrics, MeterRegistry registry) {
+        int layers = checkpoint.config().numLayers();
+        Transformer model = TransformerLoader.loadRouter(checkpoint.config(), checkpoint.store(),
+                HopTimers.timed(attention, registry, layers), HopTimers.timed(experts, registry, layers),
                 properties.mesh().densePlacement(), metrics);
         return new Scheduler(model, options, metrics);
     }
