@@ -41,7 +41,8 @@ final class RunningService implements AutoCloseable {
     }
 
     /**
-     * @param module      the service module, whose {@code src/main/resources/application.yaml} is used
+     * @param module      the service module, whose {@code src/main/resources/application.yaml} is used (it
+     *                    imports the module's defaults from the class path)
      * @param environment the container's environment variables
      * @param overrides   properties that win over the environment, as command-line arguments do
      */

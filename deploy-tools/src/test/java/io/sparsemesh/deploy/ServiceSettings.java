@@ -22,8 +22,9 @@ import java.util.Map;
 
 /**
  * A service module's configuration: its {@code @ConfigurationProperties} records and its
- * {@code application.yaml}. Binds environment variables the way the service would at start-up:
- * the environment first, then {@code application.yaml}.
+ * YAML defaults ({@code application.yaml} and the {@code sparsemesh-<module>.yaml} it imports).
+ * Binds environment variables the way the service would at start-up: the environment first, then
+ * the YAML defaults.
  */
 record ServiceSettings(String module, List<Class<?>> propertyRecords) {
 
@@ -59,7 +60,7 @@ record ServiceSettings(String module, List<Class<?>> propertyRecords) {
     }
 
     /**
-     * Creates a binder over {@code environment} and the module's application.yaml. The environment
+     * Creates a binder over {@code environment} and the module's YAML defaults. The environment
      * source carries Spring's system-environment name, because only then are
      * {@code SPARSEMESH_EXPERT_SHARDCOUNT}-style names mapped to properties.
      */
@@ -67,11 +68,14 @@ record ServiceSettings(String module, List<Class<?>> propertyRecords) {
         MutablePropertySources sources = new MutablePropertySources();
         sources.addLast(new SystemEnvironmentPropertySource(
                 StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, new LinkedHashMap<>(environment)));
-        Path yaml = Repository.path(module + "/src/main/resources/application.yaml");
-        if (Files.exists(yaml)) {
+        // application.yaml imports the module's defaults from sparsemesh-<module>.yaml, a name unique on the class path
+        for (String file : List.of("sparsemesh-" + module + ".yaml", "application.yaml")) {
+            Path yaml = Repository.path(module + "/src/main/resources/" + file);
+            if (!Files.exists(yaml)) {
+                continue;
+            }
             try {
-                for (PropertySource<?> source : new YamlPropertySourceLoader().load("application.yaml",
-                        new FileSystemResource(yaml))) {
+                for (PropertySource<?> source : new YamlPropertySourceLoader().load(file, new FileSystemResource(yaml))) {
                     sources.addLast(source);
                 }
             } catch (IOException e) {
