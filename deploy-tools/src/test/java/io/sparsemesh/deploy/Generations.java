@@ -1,0 +1,66 @@
+package io.sparsemesh.deploy;
+
+import io.sparsemesh.core.checkpoint.Checkpoints;
+import io.sparsemesh.core.checkpoint.ModelCheckpoint;
+import io.sparsemesh.core.engine.EngineOptions;
+import io.sparsemesh.core.engine.FinishReason;
+import io.sparsemesh.core.engine.GenerationListener;
+import io.sparsemesh.core.engine.GenerationRequest;
+import io.sparsemesh.core.engine.GenerationStats;
+import io.sparsemesh.core.engine.Scheduler;
+import io.sparsemesh.core.engine.TransformerLoader;
+import io.sparsemesh.core.sampling.SamplingParams;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Greedy generations through a {@link Scheduler}, and the single-process engine's tokens to compare with. */
+final class Generations {
+
+    static final int CONTEXT = 128;
+
+    private Generations() {
+    }
+
+    /** Submits a greedy generation of {@code count} tokens that ignores EOS; the future completes with its tokens. */
+    static CompletableFuture<int[]> submit(Scheduler scheduler, String id, int[] prompt, int count) {
+        CompletableFuture<int[]> result = new CompletableFuture<>();
+        List<Integer> tokens = new ArrayList<>();
+        scheduler.submit(new GenerationRequest(id, prompt, SamplingParams.greedy(count).withIgnoreEos(true)),
+                new GenerationListener() {
+                    @Override
+                    public boolean onToken(int token) {
+                        tokens.add(token);
+                        return true;
+                    }
+
+                    @Override
+                    public void onFinish(FinishReason reason, GenerationStats stats) {
+                        result.complete(tokens.stream().mapToInt(Integer::intValue).toArray());
+                    }
+
+                    @Override
+                    public void onError(Throwable error) {
+                        result.completeExceptionally(error);
+                    }
+                });
+        return result;
+    }
+
+    /** Returns the single-process engine's greedy tokens for each prompt, each generated alone. */
+    static int[][] local(Path model, int[][] prompts, int count) throws Exception {
+        try (ModelCheckpoint checkpoint = Checkpoints.open(model, null);
+             Scheduler scheduler = new Scheduler(
+                     TransformerLoader.loadLocal(checkpoint.config(), checkpoint.store(), CONTEXT),
+                     EngineOptions.defaults(CONTEXT))) {
+            int[][] tokens = new int[prompts.length][];
+            for (int i = 0; i < prompts.length; i++) {
+                tokens[i] = submit(scheduler, "local-" + i, prompts[i], count).get(120, TimeUnit.SECONDS);
+            }
+            return tokens;
+        }
+    }
+}
