@@ -100,7 +100,8 @@ public final class SpoolingKafkaLog implements MeshLog {
     private final FileLock directoryLock;
     private final Map<String, TopicSpool> spools = new ConcurrentHashMap<>();
     private final BlockingQueue<PendingRecord> queue;
-    private final Producer<byte[], byte[]> producer;
+    private final Map<String, Object> producerProperties;
+    private Producer<byte[], byte[]> producer; // created by the sender thread on first use, closed after it stops
     private final Map<DropReason, RateLimitedLog> dropLogs = new HashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread appender;
@@ -127,7 +128,7 @@ public final class SpoolingKafkaLog implements MeshLog {
         Gauge.builder("sparsemesh.log.queue.records", queue, BlockingQueue::size)
                 .description("Records waiting in memory to be written to the spool")
                 .register(registry);
-        this.producer = new KafkaProducer<>(producerProperties(settings));
+        this.producerProperties = producerProperties(settings);
         this.appender = Thread.ofPlatform().daemon().name("mesh-log-spool").unstarted(this::appendLoop);
         this.sender = Thread.ofPlatform().daemon().name("mesh-log-sender").unstarted(this::sendLoop);
     }
@@ -211,7 +212,9 @@ public final class SpoolingKafkaLog implements MeshLog {
             sender.interrupt();
         }
         join(sender);
-        producer.close(Duration.ofSeconds(2));
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(2));
+        }
         long left = 0;
         for (TopicSpool spool : spools.values()) {
             left += spool.spool.pendingRecords();
@@ -305,6 +308,11 @@ public final class SpoolingKafkaLog implements MeshLog {
         List<Future<RecordMetadata>> acks = new ArrayList<>(batch.size());
         Throwable failure = null;
         try {
+            if (producer == null) {
+                // Created here rather than at start-up: a broker name that does not resolve yet makes the
+                // constructor throw, and serving must go on with the records kept in the spool.
+                producer = new KafkaProducer<>(producerProperties);
+            }
             for (SpooledRecord record : batch) {
                 byte[] key = record.key().length == 0 ? null : record.key();
                 Future<RecordMetadata> ack = producer.send(new ProducerRecord<>(topic.name, key, record.value()));

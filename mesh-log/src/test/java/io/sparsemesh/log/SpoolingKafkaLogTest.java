@@ -98,6 +98,16 @@ class SpoolingKafkaLogTest {
     }
 
     @Test
+    void unresolvableBrokerNameSpoolsRecords() {
+        String run = "unresolvable-" + UUID.randomUUID();
+        try (SpoolingKafkaLog log = SpoolingKafkaLog.open(settings("kafka.invalid:9092"), new SimpleMeterRegistry())) {
+            publish(log, run, 5);
+            awaitTrue(() -> log.pendingRecords() == 5 && !log.brokerConnected(),
+                    "records spooled while the broker name does not resolve");
+        }
+    }
+
+    @Test
     void spoolOverflowIsCountedAsDropped() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         KafkaLogSettings small = settings(deadAddress()).withSpoolMaxBytes(64 * 1024);
