@@ -9,10 +9,10 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Splits the output rows of a large matmul across the cores. The calling thread computes a share
  * itself, so a pool of parallelism {@code p} starts {@code p - 1} daemon worker threads, once.
- * One matmul at a time uses the pool; a call that finds it busy runs on its own thread.
+ * One matmul at a time uses the pool, and a call that finds it busy runs on its own thread.
  *
  * <p>A call allocates nothing: the job lives in fields of the pool, and participants claim
- * chunks of rows from {@link #cursor}, which holds the job's generation in its high 32 bits and
+ * chunks of rows from {@link #cursor}, which stores the job's generation in its high 32 bits and
  * the next chunk in its low 32 bits. A worker that wakes after its job has finished sees a
  * different generation and claims nothing.
  */
@@ -48,8 +48,8 @@ final class KernelPool {
     private final AtomicInteger finishedChunks = new AtomicInteger();
     private volatile Throwable failure;
 
-    // The current job. Written only by the caller that holds `busy`, before it publishes a new
-    // generation in `cursor`; read by participants after they claim a chunk of that generation.
+    // The current job. Only the caller that set `busy` writes these fields, before it publishes a
+    // new generation in `cursor`. Participants read them after claiming a chunk of that generation.
     private AbstractMatrix matrix;
     private float[] x;
     private int xOffset;
@@ -92,7 +92,7 @@ final class KernelPool {
         return minParallelWork;
     }
 
-    /** Returns whether worker threads may read {@code segment}; a confined arena's segment is readable by its owner only. */
+    /** Returns whether worker threads may read {@code segment}. A confined arena's segment is readable by its owner only. */
     boolean canShare(MemorySegment segment) {
         return workers.length == 0 || segment.isAccessibleBy(workers[0].thread);
     }
@@ -113,7 +113,7 @@ final class KernelPool {
             Throwable thrown = failure;
             if (thrown != null) {
                 failure = null;
-                throw new IllegalStateException("a kernel worker thread failed: " + thrown, thrown);
+                throw new IllegalStateException("matmul of " + matrix + " failed in a kernel thread: " + thrown, thrown);
             }
         } finally {
             this.matrix = null;
@@ -162,7 +162,7 @@ final class KernelPool {
         }
     }
 
-    /** Waits for chunks that workers still compute; they are short, so the caller spins, then yields. */
+    /** Waits for the chunks that workers still compute. Chunks are short, so the caller spins before it yields. */
     private void awaitChunks() {
         int spins = 0;
         while (finishedChunks.get() < chunkCount) {
@@ -199,7 +199,7 @@ final class KernelPool {
             }
         }
 
-        /** Spins, then parks, until a job newer than {@code seen} is published; returns its generation. */
+        /** Spins, then parks, until a job newer than {@code seen} is published, and returns its generation. */
         private long awaitGeneration(long seen) {
             long spinUntil = System.nanoTime() + SPIN_NANOS;
             while (true) {
@@ -211,8 +211,9 @@ final class KernelPool {
                     Thread.onSpinWait();
                     continue;
                 }
-                // Publishing writes `cursor` then reads `parked`; this writes `parked` then reads
-                // `cursor`. Both are volatile, so at least one side sees the other and no wake-up is lost.
+                // A caller writes `cursor`, then reads `parked`. This worker writes `parked`, then
+                // reads `cursor`. Both are volatile, so at least one of them reads the other's write
+                // and no wake-up is lost.
                 parked = true;
                 if (cursor.get() >>> 32 == seen) {
                     LockSupport.park(this);

@@ -45,6 +45,20 @@ final class Lanes {
     private static final VectorShuffle<Float> ROTATE_2 = VectorShuffle.iota(FLOATS, 2, 1, true);
     private static final VectorShuffle<Float> ROTATE_1 = VectorShuffle.iota(FLOATS, 1, 1, true);
 
+    // Masks and rotations of the folds in sumTile(), at widths of half, a quarter and an eighth of the lanes.
+    private static final VectorMask<Float> HALF_MASK = foldMask(FLOATS.length() / 2);
+    private static final VectorShuffle<Float> HALF_UP = VectorShuffle.iota(FLOATS, FLOATS.length() / 2, 1, true);
+    private static final VectorShuffle<Float> HALF_DOWN = VectorShuffle.iota(FLOATS, FLOATS.length() / 2, 1, true);
+    private static final VectorMask<Float> QUARTER_MASK = foldMask(FLOATS.length() / 4);
+    private static final VectorShuffle<Float> QUARTER_UP = VectorShuffle.iota(FLOATS, FLOATS.length() / 4, 1, true);
+    private static final VectorShuffle<Float> QUARTER_DOWN =
+            VectorShuffle.iota(FLOATS, FLOATS.length() - FLOATS.length() / 4, 1, true);
+    private static final VectorMask<Float> EIGHTH_MASK = foldMask(FLOATS.length() / 8);
+    private static final VectorShuffle<Float> EIGHTH_UP = VectorShuffle.iota(FLOATS, FLOATS.length() / 8, 1, true);
+    private static final VectorShuffle<Float> EIGHTH_DOWN =
+            VectorShuffle.iota(FLOATS, FLOATS.length() - FLOATS.length() / 8, 1, true);
+    private static final int[] SUM_POSITION = sumPositions();
+
     private static final int F16_EXPONENT = 0x7C00 << 13;
     private static final float F16_MIN_NORMAL = 0x1p-14f;
 
@@ -63,8 +77,8 @@ final class Lanes {
             };
         }
         VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
-        // NOTE: wider vectors (SVE up to 2048 bits) are capped because the Q4_0 and K-quant kernels
-        // decode at most 16 elements of a block per vector; untested on such hardware.
+        // NOTE: vectors wider than 512 bits (SVE allows up to 2048) are capped, because the Q4_0 and
+        // K-quant decoders read at most 16 bytes of a block at a time. Such hardware is untested.
         return preferred.vectorBitSize() > 512 ? FloatVector.SPECIES_512 : preferred;
     }
 
@@ -74,10 +88,10 @@ final class Lanes {
     }
 
     /**
-     * Returns the sum of the lanes of {@code v}, added in a fixed tree order. {@code
-     * reduceLanes(ADD)} leaves the order open, and the JDK's interpreted and compiled versions
-     * differ, so a result could change by an ulp once the JIT compiles a kernel; lane-wise adds
-     * round the same everywhere.
+     * Returns the sum of the lanes of {@code v}, added in a fixed tree order. The order of {@code
+     * reduceLanes(ADD)} is unspecified, and in JDK 25 its interpreted and compiled forms differ, so
+     * a result could change by an ulp once the JIT compiles a kernel. Lane-wise adds round the same
+     * in every tier.
      */
     static float sum(FloatVector v) {
         if (FLOATS.length() >= 16) {
@@ -92,16 +106,81 @@ final class Lanes {
     }
 
     /**
-     * Reduces the 2x4 tile of accumulators that {@code partials} holds as eight vectors, vector
+     * Reduces the 2x4 tile of accumulators that {@code partials} stores as eight vectors, vector
      * {@code 2b + i} for weight row {@code i} and x row {@code b}, and writes each sum to
      * {@code out[(i == 0 ? o0 : o1) + b·stride]}. Tiles store their accumulators and call this
      * rather than reducing in place, so that no vector crosses a call the JIT might not inline.
+     *
+     * <p>Each step {@link #fold folds} two vectors into one, halving the lanes per sum, so one
+     * shuffle serves two sums. Every sum adds its lanes in the same tree as {@link #sum}; IEEE
+     * addition is commutative, so the results equal {@code sum} bit for bit.
      */
     static void sumTile(float[] partials, float[] out, int o0, int o1, int stride) {
-        for (int b = 0; b < 4; b++) {
-            out[o0 + b * stride] = sum(FloatVector.fromArray(FLOATS, partials, 2 * b * FLOATS.length()));
-            out[o1 + b * stride] = sum(FloatVector.fromArray(FLOATS, partials, (2 * b + 1) * FLOATS.length()));
+        int n = FLOATS.length();
+        FloatVector s0 = fold(vector(partials, 0), vector(partials, 1), HALF_MASK, HALF_UP, HALF_DOWN);
+        FloatVector s1 = fold(vector(partials, 2), vector(partials, 3), HALF_MASK, HALF_UP, HALF_DOWN);
+        FloatVector s2 = fold(vector(partials, 4), vector(partials, 5), HALF_MASK, HALF_UP, HALF_DOWN);
+        FloatVector s3 = fold(vector(partials, 6), vector(partials, 7), HALF_MASK, HALF_UP, HALF_DOWN);
+        FloatVector q0 = fold(s0, s1, QUARTER_MASK, QUARTER_UP, QUARTER_DOWN);
+        FloatVector q1 = fold(s2, s3, QUARTER_MASK, QUARTER_UP, QUARTER_DOWN);
+        if (n >= 8) {
+            FloatVector e = fold(q0, q1, EIGHTH_MASK, EIGHTH_UP, EIGHTH_DOWN);
+            if (n == 16) {
+                e = e.add(e.rearrange(ROTATE_1));
+            }
+            e.intoArray(partials, 0);
+        } else {
+            q0.intoArray(partials, 0);
+            q1.intoArray(partials, n);
         }
+
+        for (int b = 0; b < 4; b++) {
+            out[o0 + b * stride] = partials[SUM_POSITION[2 * b]];
+            out[o1 + b * stride] = partials[SUM_POSITION[2 * b + 1]];
+        }
+    }
+
+    private static FloatVector vector(float[] partials, int index) {
+        return FloatVector.fromArray(FLOATS, partials, index * FLOATS.length());
+    }
+
+    /**
+     * Folds {@code a} and {@code b} at width {@code h}: in lane groups of {@code h} where
+     * {@code mask} is false, the result is {@code a[i] + a[i + h]}, elsewhere {@code b[i] + b[i - h]}.
+     * {@code up} and {@code down} rotate by {@code +h} and {@code -h} lanes.
+     */
+    private static FloatVector fold(FloatVector a, FloatVector b, VectorMask<Float> mask,
+                                    VectorShuffle<Float> up, VectorShuffle<Float> down) {
+        return a.blend(b, mask).add(a.rearrange(up).blend(b.rearrange(down), mask));
+    }
+
+    /** Returns the lanes {@code i} with {@code (i / h) % 2 == 1}, which a fold at width {@code h} takes from its second vector. */
+    private static VectorMask<Float> foldMask(int h) {
+        boolean[] second = new boolean[FLOATS.length()];
+        for (int i = 0; i < second.length; i++) {
+            second[i] = h > 0 && (i / h) % 2 == 1;
+        }
+        return VectorMask.fromArray(FLOATS, second, 0);
+    }
+
+    /**
+     * Returns where {@link #sumTile} leaves the sum of vector {@code k} in {@code partials}. The
+     * folds interleave the vectors in bit-reversed order: with 16 lanes the sums sit in every
+     * second lane, with 8 in every lane, and with 4 in two vectors of four.
+     */
+    private static int[] sumPositions() {
+        int n = FLOATS.length();
+        int[] positions = new int[8];
+        for (int k = 0; k < 8; k++) {
+            int reversed3 = ((k & 1) << 2) | (k & 2) | ((k & 4) >> 2);
+            int reversed2 = ((k & 1) << 1) | ((k & 2) >> 1);
+            positions[k] = switch (n) {
+                case 16 -> 2 * reversed3;
+                case 8 -> reversed3;
+                default -> 4 * (k / 4) + reversed2;
+            };
+        }
+        return positions;
     }
 
     /** Widens {@code FLOATS.length()} bfloat16 values to floats: bfloat16 is the top half of a float. */
@@ -113,8 +192,8 @@ final class Lanes {
     /**
      * Converts {@code FLOATS.length()} IEEE binary16 values to floats, bit-exact with
      * {@link Float#float16ToFloat} for every non-NaN input. The exponent is rebiased from 15 to
-     * 127; infinities and NaNs get the float exponent 255; subnormals are rebuilt as
-     * {@code (1 + m/1024)·2^-14 - 2^-14}, which stays in normal float range and is exact.
+     * 127, and infinities and NaNs get the float exponent 255. Subnormals are rebuilt as
+     * {@code (1 + m/1024)·2^-14 - 2^-14}, which stays in the normal float range and is exact.
      */
     static FloatVector f16ToFloat(ShortVector halves) {
         IntVector bits = (IntVector) halves.convertShape(VectorOperators.S2I, INTS, 0);
@@ -133,7 +212,7 @@ final class Lanes {
     }
 
     /**
-     * Loads {@code FLOATS.length()} bytes from {@code offset}; when {@link #BYTES} has more lanes
+     * Loads {@code FLOATS.length()} bytes from {@code offset}. When {@link #BYTES} has more lanes
      * than that, the extra lanes are zero and nothing past the requested bytes is read.
      */
     static ByteVector loadBytes(MemorySegment segment, long offset) {

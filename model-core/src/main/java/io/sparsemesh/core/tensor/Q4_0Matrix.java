@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Mapped GGML Q4_0 weights: blocks of 32 elements stored as an F16 scale {@code d} and 16 bytes
- * of 4-bit codes {@code q}, with {@code w = d·(q - 8)}. Byte {@code i} holds element {@code i} in
+ * of 4-bit codes {@code q}, with {@code w = d·(q - 8)}. Byte {@code i} stores element {@code i} in
  * its low nibble and element {@code i + 16} in its high nibble.
  */
 final class Q4_0Matrix extends MappedMatrix {

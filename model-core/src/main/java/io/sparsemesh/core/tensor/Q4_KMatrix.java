@@ -8,8 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Mapped GGML Q4_K weights: super-blocks of 256 elements in eight sub-blocks of 32, each with a
  * 6-bit scale and a 6-bit minimum, so {@code w = d·scale·q - dmin·min} for 4-bit codes {@code q}.
- * Each 32 bytes of codes hold sub-block {@code 2i} in their low nibbles and {@code 2i + 1} in
- * their high nibbles; {@link Dequantize} unpacks the scales.
+ * Each 32 bytes of codes store sub-block {@code 2i} in their low nibbles and {@code 2i + 1} in
+ * their high nibbles. {@link Dequantize} unpacks the scales.
  */
 final class Q4_KMatrix extends MappedMatrix {
 
