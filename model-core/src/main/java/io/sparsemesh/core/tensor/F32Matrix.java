@@ -15,7 +15,7 @@ final class F32Matrix extends MappedMatrix {
     }
 
     @Override
-    void decodeRow(long rowOffset, float[] dst, int dstOffset) {
-        MemorySegment.copy(weights, Dequantize.F32_LE, rowOffset, dst, dstOffset, cols);
+    void decode(long offset, int count, float[] dst, int dstOffset) {
+        MemorySegment.copy(weights, Dequantize.F32_LE, offset, dst, dstOffset, count);
     }
 }

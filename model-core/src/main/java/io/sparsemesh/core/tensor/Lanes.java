@@ -108,14 +108,15 @@ final class Lanes {
     /**
      * Reduces the 2x4 tile of accumulators that {@code partials} stores as eight vectors, vector
      * {@code 2b + i} for weight row {@code i} and x row {@code b}, and writes each sum to
-     * {@code out[(i == 0 ? o0 : o1) + b·stride]}. Tiles store their accumulators and call this
+     * {@code out[(i == 0 ? o0 : o1) + b·stride]}, or adds it there when {@code accumulate} is
+     * true. Tiles store their accumulators and call this
      * rather than reducing in place, so that no vector crosses a call the JIT might not inline.
      *
      * <p>Each step {@link #fold folds} two vectors into one, halving the lanes per sum, so one
      * shuffle serves two sums. Every sum adds its lanes in the same tree as {@link #sum}; IEEE
      * addition is commutative, so the results equal {@code sum} bit for bit.
      */
-    static void sumTile(float[] partials, float[] out, int o0, int o1, int stride) {
+    static void sumTile(float[] partials, float[] out, int o0, int o1, int stride, boolean accumulate) {
         int n = FLOATS.length();
         FloatVector s0 = fold(vector(partials, 0), vector(partials, 1), HALF_MASK, HALF_UP, HALF_DOWN);
         FloatVector s1 = fold(vector(partials, 2), vector(partials, 3), HALF_MASK, HALF_UP, HALF_DOWN);
@@ -135,8 +136,13 @@ final class Lanes {
         }
 
         for (int b = 0; b < 4; b++) {
-            out[o0 + b * stride] = partials[SUM_POSITION[2 * b]];
-            out[o1 + b * stride] = partials[SUM_POSITION[2 * b + 1]];
+            int i0 = o0 + b * stride;
+            int i1 = o1 + b * stride;
+            // Both values come from the old outputs, so a row paired with itself is added once.
+            float value0 = accumulate ? out[i0] + partials[SUM_POSITION[2 * b]] : partials[SUM_POSITION[2 * b]];
+            float value1 = accumulate ? out[i1] + partials[SUM_POSITION[2 * b + 1]] : partials[SUM_POSITION[2 * b + 1]];
+            out[i0] = value0;
+            out[i1] = value1;
         }
     }
 

@@ -5,8 +5,8 @@ import java.util.Objects;
 
 /**
  * A matrix over little-endian, row-major bytes of one {@link DType}, usually a memory-mapped
- * checkpoint. Each subclass decodes rows of its stored type to floats ({@link #decodeRow}); a
- * matmul decodes a panel of rows into borrowed scratch, then runs the float tiles of
+ * checkpoint. Each subclass decodes its stored type to floats ({@link #decode}). A matmul decodes
+ * a panel of rows, one column chunk at a time, into borrowed scratch, then runs the float tiles of
  * {@link FloatTiles} over it for the whole batch, so each weight is decoded once per call.
  */
 abstract class MappedMatrix extends AbstractMatrix {
@@ -44,22 +44,28 @@ abstract class MappedMatrix extends AbstractMatrix {
     /** Returns a matrix of the same class over {@code rows} rows stored in {@code weights}. */
     abstract MappedMatrix withRows(MemorySegment weights, int rows);
 
-    /** Decodes the {@code cols} elements of the row that starts at byte {@code rowOffset} into {@code dst[dstOffset ..)}. */
-    abstract void decodeRow(long rowOffset, float[] dst, int dstOffset);
+    /**
+     * Decodes {@code count} elements that start at byte {@code offset} into {@code dst[dstOffset ..)}.
+     * {@code offset} starts a block and {@code count} is whole blocks.
+     */
+    abstract void decode(long offset, int count, float[] dst, int dstOffset);
 
     @Override
     void matmulRows(float[] x, int xOffset, float[] out, int outOffset, int batch, int fromRow, int toRow) {
         ScratchPool.Scratch scratch = ScratchPool.take();
         try {
-            int panelRows = FloatTiles.panelRows(batch, cols);
-            float[] panel = scratch.panel(panelRows * cols);
-            for (int first = fromRow; first < toRow; first += panelRows) {
-                int count = Math.min(panelRows, toRow - first);
-                for (int r = 0; r < count; r++) {
-                    decodeRow((first + r) * rowBytes, panel, r * cols);
+            for (int firstCol = 0; firstCol < cols; firstCol += FloatTiles.CHUNK_COLS) {
+                int width = Math.min(FloatTiles.CHUNK_COLS, cols - firstCol);
+                long chunkOffset = dtype.bytesFor(firstCol);
+                int panelRows = FloatTiles.panelRows(batch, width);
+                for (int first = fromRow; first < toRow; first += panelRows) {
+                    int count = Math.min(panelRows, toRow - first);
+                    for (int p = 0; p < count; p++) {
+                        decode((first + p) * rowBytes + chunkOffset, width, scratch.panel, p * width);
+                    }
+                    FloatTiles.matmulPanel(scratch.panel, 0, width, first, count, width, x, xOffset + firstCol, cols,
+                            out, outOffset, rows, batch, firstCol > 0, scratch.partials);
                 }
-                FloatTiles.matmulPanel(panel, 0, first, count, rows, cols, x, xOffset, out, outOffset, batch,
-                        scratch.partials);
             }
         } finally {
             ScratchPool.give(scratch);
@@ -106,7 +112,7 @@ abstract class MappedMatrix extends AbstractMatrix {
     public final void copyRow(int row, float[] dst, int dstOffset) {
         Objects.checkIndex(row, rows);
         Objects.checkFromIndexSize(dstOffset, cols, dst.length);
-        decodeRow(row * rowBytes, dst, dstOffset);
+        decode(row * rowBytes, cols, dst, dstOffset);
     }
 
     @Override

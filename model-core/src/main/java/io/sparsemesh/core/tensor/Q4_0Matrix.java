@@ -24,9 +24,9 @@ final class Q4_0Matrix extends MappedMatrix {
     }
 
     @Override
-    void decodeRow(long rowOffset, float[] dst, int dstOffset) {
-        for (int block = 0; block < cols / 32; block++) {
-            long at = rowOffset + 18L * block;
+    void decode(long offset, int count, float[] dst, int dstOffset) {
+        for (int block = 0; block < count / 32; block++) {
+            long at = offset + 18L * block;
             float d = Dequantize.f16(weights, at);
             for (int j = 0; j < 16; j += F.length()) {
                 ByteVector packed = Lanes.loadBytes(weights, at + 2 + j);

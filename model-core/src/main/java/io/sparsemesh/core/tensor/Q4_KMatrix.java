@@ -25,9 +25,9 @@ final class Q4_KMatrix extends MappedMatrix {
     }
 
     @Override
-    void decodeRow(long rowOffset, float[] dst, int dstOffset) {
-        for (int block = 0; block < cols / 256; block++) {
-            long at = rowOffset + 144L * block;
+    void decode(long offset, int count, float[] dst, int dstOffset) {
+        for (int block = 0; block < count / 256; block++) {
+            long at = offset + 144L * block;
             float d = Dequantize.f16(weights, at);
             float dmin = Dequantize.f16(weights, at + 2);
             for (int pair = 0; pair < 4; pair++) {

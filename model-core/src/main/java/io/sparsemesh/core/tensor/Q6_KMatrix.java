@@ -26,9 +26,9 @@ final class Q6_KMatrix extends MappedMatrix {
     }
 
     @Override
-    void decodeRow(long rowOffset, float[] dst, int dstOffset) {
-        for (int block = 0; block < cols / 256; block++) {
-            long at = rowOffset + 210L * block;
+    void decode(long offset, int count, float[] dst, int dstOffset) {
+        for (int block = 0; block < count / 256; block++) {
+            long at = offset + 210L * block;
             float d = Dequantize.f16(weights, at + Dequantize.Q6_K_D);
             for (int half = 0; half < 2; half++) {
                 for (int l = 0; l < 32; l += F.length()) {

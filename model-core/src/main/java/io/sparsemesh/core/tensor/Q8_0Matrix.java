@@ -23,9 +23,9 @@ final class Q8_0Matrix extends MappedMatrix {
     }
 
     @Override
-    void decodeRow(long rowOffset, float[] dst, int dstOffset) {
-        for (int block = 0; block < cols / 32; block++) {
-            long at = rowOffset + 34L * block;
+    void decode(long offset, int count, float[] dst, int dstOffset) {
+        for (int block = 0; block < count / 32; block++) {
+            long at = offset + 34L * block;
             float d = Dequantize.f16(weights, at);
             for (int j = 0; j < 32; j += F.length()) {
                 Lanes.widen(Lanes.loadBytes(weights, at + 2 + j)).mul(d).intoArray(dst, dstOffset + 32 * block + j);

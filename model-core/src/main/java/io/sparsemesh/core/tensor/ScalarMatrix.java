@@ -18,8 +18,8 @@ final class ScalarMatrix extends MappedMatrix {
     }
 
     @Override
-    void decodeRow(long rowOffset, float[] dst, int dstOffset) {
-        Dequantize.decode(dtype(), weights, rowOffset, dst, dstOffset, cols);
+    void decode(long offset, int count, float[] dst, int dstOffset) {
+        Dequantize.decode(dtype(), weights, offset, dst, dstOffset, count);
     }
 
     @Override

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 final class ScratchPool {
 
-    /** Floats of decoded weights that one panel may hold: 64 KiB, a sixteenth of a 1 MiB L2. */
+    /** Floats of decoded weights in one panel: 64 KiB, a sixteenth of a 1 MiB L2; {@link FloatTiles#panelRows} fits panels to it. */
     static final int PANEL_FLOATS = 16 * 1024;
     /** Floats of a 2x4 tile's accumulators: eight vectors of at most 16 lanes (512 bits). */
     static final int PARTIALS_FLOATS = 8 * 16;
@@ -20,16 +20,8 @@ final class ScratchPool {
 
     /** One borrower's buffers. */
     static final class Scratch {
-        float[] panel = new float[PANEL_FLOATS];
+        final float[] panel = new float[PANEL_FLOATS];
         final float[] partials = new float[PARTIALS_FLOATS];
-
-        /** Returns a panel buffer of at least {@code floats}, growing it when a wide matrix needs more. */
-        float[] panel(int floats) {
-            if (panel.length < floats) {
-                panel = new float[floats];
-            }
-            return panel;
-        }
     }
 
     private ScratchPool() {

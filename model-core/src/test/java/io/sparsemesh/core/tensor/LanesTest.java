@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class LanesTest {
 
     @Test
-    void f16ToFloatMatchesJdkForAllBitPatterns() {
+    void f16ToFloatMatchesJdk() {
         int lanes = Lanes.FLOATS.length();
         short[] halves = new short[lanes];
         float[] converted = new float[lanes];
@@ -35,7 +35,7 @@ class LanesTest {
     }
 
     @Test
-    void bf16ToFloatMatchesShiftForAllBitPatterns() {
+    void bf16ToFloatMatchesShift() {
         int lanes = Lanes.FLOATS.length();
         short[] halves = new short[lanes];
         float[] converted = new float[lanes];
