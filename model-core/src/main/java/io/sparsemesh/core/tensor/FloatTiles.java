@@ -11,9 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * loaded once for four FMAs and each x vector once for two, six loads per eight FMAs, which keeps
  * the FMA units rather than the load ports busy.
  *
- * <p>A matmul walks the columns in chunks of {@link #CHUNK_COLS} and the rows in panels. Each
- * panel meets every group of four x rows before the next starts, so the panel stays in L2 and the
- * x rows' chunk (16 KiB) in L1. A dot product is the sum, chunk after chunk, of each chunk's
+ * <p>A matmul walks the rows in panels and each panel's columns in chunks of {@link #CHUNK_COLS}.
+ * Each panel chunk meets every group of four x rows before the next starts, so it stays in L2 and
+ * the x rows' chunk (16 KiB) in L1. A dot product is the sum, chunk after chunk, of each chunk's
  * lane sums, so every {@code (row, x row)} pair is added in the same order whatever the tile,
  * batch size or thread split, and results are bitwise reproducible.
  */
@@ -23,9 +23,14 @@ final class FloatTiles {
     static final int CHUNK_COLS = 1024;
 
     private static final VectorSpecies<Float> F = Lanes.FLOATS;
-    private static final int BATCH_TILE = 4;
+    static final int BATCH_TILE = 4;
 
     private FloatTiles() {
+    }
+
+    /** Returns the columns of {@code width} that whole vectors cover; the rest is summed by scalar code. */
+    static int vectorCols(int width) {
+        return F.loopBound(width);
     }
 
     /**
@@ -132,9 +137,6 @@ final class FloatTiles {
             a0 = FloatVector.fromArray(F, w, w0 + c).fma(y, a0);
             a1 = FloatVector.fromArray(F, w, w1 + c).fma(y, a1);
         }
-        float value0 = accumulate ? out[o0] + Lanes.sum(a0) : Lanes.sum(a0);
-        float value1 = accumulate ? out[o1] + Lanes.sum(a1) : Lanes.sum(a1);
-        out[o0] = value0;
-        out[o1] = value1;
+        Lanes.storeSums(a0, a1, out, o0, o1, accumulate);
     }
 }

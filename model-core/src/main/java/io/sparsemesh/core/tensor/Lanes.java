@@ -106,6 +106,31 @@ final class Lanes {
     }
 
     /**
+     * Writes the lane sums of {@code a0} and {@code a1} to {@code out[o0]} and {@code out[o1]}, or
+     * adds them there when {@code accumulate} is true. Both values come from the old outputs, so a
+     * row paired with itself ({@code o0 == o1}) is added once.
+     */
+    static void storeSums(FloatVector a0, FloatVector a1, float[] out, int o0, int o1, boolean accumulate) {
+        float value0 = accumulate ? out[o0] + sum(a0) : sum(a0);
+        float value1 = accumulate ? out[o1] + sum(a1) : sum(a1);
+        out[o0] = value0;
+        out[o1] = value1;
+    }
+
+    /** Same as {@link #storeSums(FloatVector, FloatVector, float[], int, int, boolean)} for four vectors. */
+    static void storeSums(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3,
+                          float[] out, int o0, int o1, int o2, int o3, boolean accumulate) {
+        float value0 = accumulate ? out[o0] + sum(a0) : sum(a0);
+        float value1 = accumulate ? out[o1] + sum(a1) : sum(a1);
+        float value2 = accumulate ? out[o2] + sum(a2) : sum(a2);
+        float value3 = accumulate ? out[o3] + sum(a3) : sum(a3);
+        out[o0] = value0;
+        out[o1] = value1;
+        out[o2] = value2;
+        out[o3] = value3;
+    }
+
+    /**
      * Reduces the 2x4 tile of accumulators that {@code partials} stores as eight vectors, vector
      * {@code 2b + i} for weight row {@code i} and x row {@code b}, and writes each sum to
      * {@code out[(i == 0 ? o0 : o1) + b·stride]}, or adds it there when {@code accumulate} is

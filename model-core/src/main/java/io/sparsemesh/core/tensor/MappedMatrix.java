@@ -50,16 +50,41 @@ abstract class MappedMatrix extends AbstractMatrix {
      */
     abstract void decode(long offset, int count, float[] dst, int dstOffset);
 
+    /**
+     * Returns whether {@link #dot4x1} reads this type in place. Below a full tile each weight is
+     * used at most three times. Reading in place keeps memory loads in flight during the FMAs,
+     * where decoding first would leave memory idle while the FMAs run.
+     */
+    boolean readsInPlace() {
+        return false;
+    }
+
+    /**
+     * Writes the dot products of weight rows {@code r0} to {@code r3}, over the {@code width}
+     * columns from {@code firstCol} that whole vectors cover, with {@code x[x0 ..)} to
+     * {@code out[o + r]} by {@link Lanes#storeSums}. Rows may repeat. The sums must equal those of
+     * {@link FloatTiles} on the decoded rows, bit for bit.
+     */
+    void dot4x1(int r0, int r1, int r2, int r3, int firstCol, int width, float[] x, int x0, float[] out, int o,
+                boolean accumulate) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not read weights in place");
+    }
+
     @Override
     void matmulRows(float[] x, int xOffset, float[] out, int outOffset, int batch, int fromRow, int toRow) {
+        if (batch < FloatTiles.BATCH_TILE && readsInPlace()) {
+            matvecInPlace(x, xOffset, out, outOffset, batch, fromRow, toRow);
+            return;
+        }
         ScratchPool.Scratch scratch = ScratchPool.take();
         try {
-            for (int firstCol = 0; firstCol < cols; firstCol += FloatTiles.CHUNK_COLS) {
-                int width = Math.min(FloatTiles.CHUNK_COLS, cols - firstCol);
-                long chunkOffset = dtype.bytesFor(firstCol);
-                int panelRows = FloatTiles.panelRows(batch, width);
-                for (int first = fromRow; first < toRow; first += panelRows) {
-                    int count = Math.min(panelRows, toRow - first);
+            int panelRows = FloatTiles.panelRows(batch, Math.min(cols, FloatTiles.CHUNK_COLS));
+            for (int first = fromRow; first < toRow; first += panelRows) {
+                int count = Math.min(panelRows, toRow - first);
+                // Chunks inside panels, so that each row is read front to back, as the prefetcher expects.
+                for (int firstCol = 0; firstCol < cols; firstCol += FloatTiles.CHUNK_COLS) {
+                    int width = Math.min(FloatTiles.CHUNK_COLS, cols - firstCol);
+                    long chunkOffset = dtype.bytesFor(firstCol);
                     for (int p = 0; p < count; p++) {
                         decode((first + p) * rowBytes + chunkOffset, width, scratch.panel, p * width);
                     }
@@ -69,6 +94,37 @@ abstract class MappedMatrix extends AbstractMatrix {
             }
         } finally {
             ScratchPool.give(scratch);
+        }
+    }
+
+    /**
+     * Computes rows {@code [fromRow, toRow)} with {@link #dot4x1}, four rows at a time: four
+     * streams of weights keep more memory loads in flight than one or two.
+     */
+    private void matvecInPlace(float[] x, int xOffset, float[] out, int outOffset, int batch, int fromRow, int toRow) {
+        int last = toRow - 1;
+        int lastWidth = cols - (cols - 1) / FloatTiles.CHUNK_COLS * FloatTiles.CHUNK_COLS;
+        int tailCol = cols - lastWidth + FloatTiles.vectorCols(lastWidth);
+        for (int r = fromRow; r <= last; r += 4) {
+            int r1 = Math.min(r + 1, last);
+            int r2 = Math.min(r + 2, last);
+            int r3 = Math.min(r + 3, last);
+            for (int firstCol = 0; firstCol < cols; firstCol += FloatTiles.CHUNK_COLS) {
+                int width = Math.min(FloatTiles.CHUNK_COLS, cols - firstCol);
+                for (int b = 0; b < batch; b++) {
+                    dot4x1(r, r1, r2, r3, firstCol, width, x, xOffset + b * cols + firstCol, out, outOffset + b * rows,
+                            firstCol > 0);
+                }
+            }
+            if (tailCol < cols) {
+                // The scalar tail of the last chunk, summed as FloatTiles sums it.
+                for (int b = 0; b < batch; b++) {
+                    for (int row = r; row <= r3; row++) {
+                        out[outOffset + b * rows + row] += Kernels.dot(dtype, weights, row * rowBytes + dtype.bytesFor(tailCol),
+                                x, xOffset + b * cols + tailCol, cols - tailCol);
+                    }
+                }
+            }
         }
     }
 

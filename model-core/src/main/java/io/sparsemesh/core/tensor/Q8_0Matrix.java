@@ -1,6 +1,7 @@
 package io.sparsemesh.core.tensor;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -23,12 +24,51 @@ final class Q8_0Matrix extends MappedMatrix {
     }
 
     @Override
+    boolean readsInPlace() {
+        return true;
+    }
+
+    @Override
+    void dot4x1(int r0, int r1, int r2, int r3, int firstCol, int width, float[] x, int x0, float[] out, int o,
+                boolean accumulate) {
+        long at = 34L * (firstCol / 32);
+        long w0 = r0 * rowBytes + at;
+        long w1 = r1 * rowBytes + at;
+        long w2 = r2 * rowBytes + at;
+        long w3 = r3 * rowBytes + at;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int block = 0; block < width / 32; block++) {
+            long b0 = w0 + 34L * block;
+            long b1 = w1 + 34L * block;
+            long b2 = w2 + 34L * block;
+            long b3 = w3 + 34L * block;
+            float d0 = Dequantize.f16(weights, b0);
+            float d1 = Dequantize.f16(weights, b1);
+            float d2 = Dequantize.f16(weights, b2);
+            float d3 = Dequantize.f16(weights, b3);
+            for (int j = 0; j < 32; j += F.length()) {
+                FloatVector y = FloatVector.fromArray(F, x, x0 + 32 * block + j);
+                a0 = load(b0 + 2 + j, d0).fma(y, a0);
+                a1 = load(b1 + 2 + j, d1).fma(y, a1);
+                a2 = load(b2 + 2 + j, d2).fma(y, a2);
+                a3 = load(b3 + 2 + j, d3).fma(y, a3);
+            }
+        }
+        Lanes.storeSums(a0, a1, a2, a3, out, o + r0, o + r1, o + r2, o + r3, accumulate);
+    }
+
+    /** Decodes the {@code F.length()} codes at byte {@code offset} of a block whose scale is {@code d}. */
+    private FloatVector load(long offset, float d) {
+        return Lanes.widen(Lanes.loadBytes(weights, offset)).mul(d);
+    }
+
+    @Override
     void decode(long offset, int count, float[] dst, int dstOffset) {
         for (int block = 0; block < count / 32; block++) {
             long at = offset + 34L * block;
             float d = Dequantize.f16(weights, at);
             for (int j = 0; j < 32; j += F.length()) {
-                Lanes.widen(Lanes.loadBytes(weights, at + 2 + j)).mul(d).intoArray(dst, dstOffset + 32 * block + j);
+                load(at + 2 + j, d).intoArray(dst, dstOffset + 32 * block + j);
             }
         }
     }
