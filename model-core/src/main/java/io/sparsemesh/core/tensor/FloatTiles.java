@@ -71,8 +71,8 @@ final class FloatTiles {
             int o = outOffset + b * rows + firstRow;
             for (int p = 0; p <= last; p += 2) {
                 int q = Math.min(p + 1, last);
-                dot2x1(w, wOffset + p * wStride, wOffset + q * wStride, width, x, xOffset + b * xStride,
-                        out, o + p, o + q, accumulate);
+                dot2x1(w, wOffset + p * wStride, wOffset + q * wStride, width, x, xOffset + b * xStride, partials);
+                Lanes.storeSums(partials, out, o + p, o + q, accumulate);
             }
         }
 
@@ -127,9 +127,8 @@ final class FloatTiles {
         a13.intoArray(partials, 7 * n);
     }
 
-    /** Same as {@link #dot2x4} for the single x row at {@code x[x0]}, writing the sums to {@code out[o0]} and {@code out[o1]}. */
-    private static void dot2x1(float[] w, int w0, int w1, int width, float[] x, int x0,
-                               float[] out, int o0, int o1, boolean accumulate) {
+    /** Same as {@link #dot2x4} for the single x row at {@code x[x0]}: two accumulators, for {@link Lanes#storeSums}. */
+    private static void dot2x1(float[] w, int w0, int w1, int width, float[] x, int x0, float[] partials) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = a0;
         for (int c = 0; c < F.loopBound(width); c += F.length()) {
@@ -137,6 +136,7 @@ final class FloatTiles {
             a0 = FloatVector.fromArray(F, w, w0 + c).fma(y, a0);
             a1 = FloatVector.fromArray(F, w, w1 + c).fma(y, a1);
         }
-        Lanes.storeSums(a0, a1, out, o0, o1, accumulate);
+        a0.intoArray(partials, 0);
+        a1.intoArray(partials, F.length());
     }
 }

@@ -22,12 +22,13 @@ final class KernelPool {
     static final String MIN_WORK_PROPERTY = "sparsemesh.kernels.parallel-min-work";
 
     /**
-     * Smallest {@code rows × cols × batch} worth splitting. Waking a parked thread on another core
-     * costs about 20 µs, so a split pays only for work of roughly 100 µs or more on one thread.
-     * One thread does about 6 G multiply-adds/s when it streams F32 weights from memory (batch 1)
-     * and up to 40 G/s on weights in cache (batch 32), so 100 µs is 0.6 to 4 M multiply-adds.
+     * Smallest {@code rows × cols × batch} worth splitting. A split costs a wake-up of about 20 µs
+     * when the worker has parked, and some microseconds of hand-off even when it still spins.
+     * {@code ParallelSplitBenchmark} (F32, two vCPUs of a shared Zen 4 guest) found no gain from
+     * splitting 0.26 to 0.5 M multiply-adds (25 to 55 µs on one thread), and 1.7 to 2.3 times the
+     * speed from 1 to 2 M (a 1024x1024 matvec, or 512x512 with 8 x rows).
      */
-    static final long DEFAULT_MIN_PARALLEL_WORK = 1L << 21;
+    static final long DEFAULT_MIN_PARALLEL_WORK = 1L << 20;
 
     /** Chunks per participant: several, so a thread that starts late or is preempted leaves little idle time. */
     private static final int CHUNKS_PER_THREAD = 4;

@@ -13,9 +13,15 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The vector species every Vector API kernel uses, and the conversions from stored weight types
- * to float lanes. All species have the same lane count as {@link #FLOATS}, except {@link #BYTES},
- * which has at least 8 lanes because no byte vector is narrower than 64 bits.
+ * The vector species every Vector API kernel uses, the lane sums, and the conversions from stored
+ * weight types to floats. All species have the lane count of {@link #FLOATS}; {@link #BYTES} only
+ * when that is 8 or more, because no byte vector is narrower than 64 bits.
+ *
+ * <p>No method here or in the kernels takes or returns a vector. C2 keeps a vector in registers
+ * only while every call on its way is inlined, and it may decline to inline a method of ours
+ * (too large for a call site it thinks cold, already compiled big, or past its node budget,
+ * which Vector API code reaches fast). A vector that crosses such a call is boxed on the heap.
+ * So helpers take offsets and arrays, and load and store their vectors themselves.
  *
  * <p>Only classes of the {@link KernelBackend#VECTOR} backend touch this class, so a JVM without
  * {@code jdk.incubator.vector} never loads it.
@@ -35,7 +41,6 @@ final class Lanes {
             VectorSpecies.of(short.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
     static final VectorSpecies<Byte> BYTES =
             VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, FLOATS.length() * 8)));
-    private static final VectorMask<Byte> FLOAT_LANES_OF_BYTES = BYTES.indexInRange(0, FLOATS.length());
 
     static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
@@ -87,13 +92,19 @@ final class Lanes {
         return FLOATS.length() >= 4;
     }
 
+    /** Returns whether byte vectors have as many lanes as float vectors, which the kernels of block types need. */
+    static boolean decodesBytes() {
+        return BYTES.length() == FLOATS.length();
+    }
+
     /**
-     * Returns the sum of the lanes of {@code v}, added in a fixed tree order. The order of {@code
-     * reduceLanes(ADD)} is unspecified, and in JDK 25 its interpreted and compiled forms differ, so
-     * a result could change by an ulp once the JIT compiles a kernel. Lane-wise adds round the same
-     * in every tier.
+     * Returns the sum of the lanes of vector {@code index} of {@code partials}, added in a fixed
+     * tree order. The order of {@code reduceLanes(ADD)} is unspecified, and in JDK 25 its
+     * interpreted and compiled forms differ, so a result could change by an ulp once the JIT
+     * compiles a kernel. Lane-wise adds round the same in every tier.
      */
-    static float sum(FloatVector v) {
+    static float sum(float[] partials, int index) {
+        FloatVector v = FloatVector.fromArray(FLOATS, partials, index * FLOATS.length());
         if (FLOATS.length() >= 16) {
             v = v.add(v.rearrange(ROTATE_8));
         }
@@ -106,24 +117,23 @@ final class Lanes {
     }
 
     /**
-     * Writes the lane sums of {@code a0} and {@code a1} to {@code out[o0]} and {@code out[o1]}, or
-     * adds them there when {@code accumulate} is true. Both values come from the old outputs, so a
-     * row paired with itself ({@code o0 == o1}) is added once.
+     * Writes the lane sums of vectors 0 and 1 of {@code partials} to {@code out[o0]} and
+     * {@code out[o1]}, or adds them there when {@code accumulate} is true. Both values come from
+     * the old outputs, so a row paired with itself ({@code o0 == o1}) is added once.
      */
-    static void storeSums(FloatVector a0, FloatVector a1, float[] out, int o0, int o1, boolean accumulate) {
-        float value0 = accumulate ? out[o0] + sum(a0) : sum(a0);
-        float value1 = accumulate ? out[o1] + sum(a1) : sum(a1);
+    static void storeSums(float[] partials, float[] out, int o0, int o1, boolean accumulate) {
+        float value0 = accumulate ? out[o0] + sum(partials, 0) : sum(partials, 0);
+        float value1 = accumulate ? out[o1] + sum(partials, 1) : sum(partials, 1);
         out[o0] = value0;
         out[o1] = value1;
     }
 
-    /** Same as {@link #storeSums(FloatVector, FloatVector, float[], int, int, boolean)} for four vectors. */
-    static void storeSums(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3,
-                          float[] out, int o0, int o1, int o2, int o3, boolean accumulate) {
-        float value0 = accumulate ? out[o0] + sum(a0) : sum(a0);
-        float value1 = accumulate ? out[o1] + sum(a1) : sum(a1);
-        float value2 = accumulate ? out[o2] + sum(a2) : sum(a2);
-        float value3 = accumulate ? out[o3] + sum(a3) : sum(a3);
+    /** Same as {@link #storeSums(float[], float[], int, int, boolean)} for vectors 0 to 3. */
+    static void storeSums(float[] partials, float[] out, int o0, int o1, int o2, int o3, boolean accumulate) {
+        float value0 = accumulate ? out[o0] + sum(partials, 0) : sum(partials, 0);
+        float value1 = accumulate ? out[o1] + sum(partials, 1) : sum(partials, 1);
+        float value2 = accumulate ? out[o2] + sum(partials, 2) : sum(partials, 2);
+        float value3 = accumulate ? out[o3] + sum(partials, 3) : sum(partials, 3);
         out[o0] = value0;
         out[o1] = value1;
         out[o2] = value2;
@@ -133,24 +143,32 @@ final class Lanes {
     /**
      * Reduces the 2x4 tile of accumulators that {@code partials} stores as eight vectors, vector
      * {@code 2b + i} for weight row {@code i} and x row {@code b}, and writes each sum to
-     * {@code out[(i == 0 ? o0 : o1) + b·stride]}, or adds it there when {@code accumulate} is
-     * true. Tiles store their accumulators and call this
-     * rather than reducing in place, so that no vector crosses a call the JIT might not inline.
+     * {@code out[(i == 0 ? o0 : o1) + b·stride]}, or adds it there when {@code accumulate} is true.
      *
-     * <p>Each step {@link #fold folds} two vectors into one, halving the lanes per sum, so one
-     * shuffle serves two sums. Every sum adds its lanes in the same tree as {@link #sum}; IEEE
+     * <p>Each step folds two vectors into one: in lane groups of width {@code h} where the mask is
+     * false the result is {@code a[i] + a[i + h]}, elsewhere {@code b[i] + b[i - h]}. So one
+     * shuffle serves two sums. Every sum adds its lanes in the same tree as {@link #sum}, and IEEE
      * addition is commutative, so the results equal {@code sum} bit for bit.
      */
     static void sumTile(float[] partials, float[] out, int o0, int o1, int stride, boolean accumulate) {
         int n = FLOATS.length();
-        FloatVector s0 = fold(vector(partials, 0), vector(partials, 1), HALF_MASK, HALF_UP, HALF_DOWN);
-        FloatVector s1 = fold(vector(partials, 2), vector(partials, 3), HALF_MASK, HALF_UP, HALF_DOWN);
-        FloatVector s2 = fold(vector(partials, 4), vector(partials, 5), HALF_MASK, HALF_UP, HALF_DOWN);
-        FloatVector s3 = fold(vector(partials, 6), vector(partials, 7), HALF_MASK, HALF_UP, HALF_DOWN);
-        FloatVector q0 = fold(s0, s1, QUARTER_MASK, QUARTER_UP, QUARTER_DOWN);
-        FloatVector q1 = fold(s2, s3, QUARTER_MASK, QUARTER_UP, QUARTER_DOWN);
+        FloatVector v0 = FloatVector.fromArray(FLOATS, partials, 0);
+        FloatVector v1 = FloatVector.fromArray(FLOATS, partials, n);
+        FloatVector v2 = FloatVector.fromArray(FLOATS, partials, 2 * n);
+        FloatVector v3 = FloatVector.fromArray(FLOATS, partials, 3 * n);
+        FloatVector v4 = FloatVector.fromArray(FLOATS, partials, 4 * n);
+        FloatVector v5 = FloatVector.fromArray(FLOATS, partials, 5 * n);
+        FloatVector v6 = FloatVector.fromArray(FLOATS, partials, 6 * n);
+        FloatVector v7 = FloatVector.fromArray(FLOATS, partials, 7 * n);
+
+        FloatVector s0 = v0.blend(v1, HALF_MASK).add(v0.rearrange(HALF_UP).blend(v1.rearrange(HALF_DOWN), HALF_MASK));
+        FloatVector s1 = v2.blend(v3, HALF_MASK).add(v2.rearrange(HALF_UP).blend(v3.rearrange(HALF_DOWN), HALF_MASK));
+        FloatVector s2 = v4.blend(v5, HALF_MASK).add(v4.rearrange(HALF_UP).blend(v5.rearrange(HALF_DOWN), HALF_MASK));
+        FloatVector s3 = v6.blend(v7, HALF_MASK).add(v6.rearrange(HALF_UP).blend(v7.rearrange(HALF_DOWN), HALF_MASK));
+        FloatVector q0 = s0.blend(s1, QUARTER_MASK).add(s0.rearrange(QUARTER_UP).blend(s1.rearrange(QUARTER_DOWN), QUARTER_MASK));
+        FloatVector q1 = s2.blend(s3, QUARTER_MASK).add(s2.rearrange(QUARTER_UP).blend(s3.rearrange(QUARTER_DOWN), QUARTER_MASK));
         if (n >= 8) {
-            FloatVector e = fold(q0, q1, EIGHTH_MASK, EIGHTH_UP, EIGHTH_DOWN);
+            FloatVector e = q0.blend(q1, EIGHTH_MASK).add(q0.rearrange(EIGHTH_UP).blend(q1.rearrange(EIGHTH_DOWN), EIGHTH_MASK));
             if (n == 16) {
                 e = e.add(e.rearrange(ROTATE_1));
             }
@@ -169,20 +187,6 @@ final class Lanes {
             out[i0] = value0;
             out[i1] = value1;
         }
-    }
-
-    private static FloatVector vector(float[] partials, int index) {
-        return FloatVector.fromArray(FLOATS, partials, index * FLOATS.length());
-    }
-
-    /**
-     * Folds {@code a} and {@code b} at width {@code h}: in lane groups of {@code h} where
-     * {@code mask} is false, the result is {@code a[i] + a[i + h]}, elsewhere {@code b[i] + b[i - h]}.
-     * {@code up} and {@code down} rotate by {@code +h} and {@code -h} lanes.
-     */
-    private static FloatVector fold(FloatVector a, FloatVector b, VectorMask<Float> mask,
-                                    VectorShuffle<Float> up, VectorShuffle<Float> down) {
-        return a.blend(b, mask).add(a.rearrange(up).blend(b.rearrange(down), mask));
     }
 
     /** Returns the lanes {@code i} with {@code (i / h) % 2 == 1}, which a fold at width {@code h} takes from its second vector. */
@@ -214,19 +218,22 @@ final class Lanes {
         return positions;
     }
 
-    /** Widens {@code FLOATS.length()} bfloat16 values to floats: bfloat16 is the top half of a float. */
-    static FloatVector bf16ToFloat(ShortVector halves) {
+    /** Decodes {@code FLOATS.length()} bfloat16 values at byte {@code offset} into {@code dst[to ..)}: bfloat16 is the top half of a float. */
+    static void bf16ToFloat(MemorySegment segment, long offset, float[] dst, int to) {
+        ShortVector halves = ShortVector.fromMemorySegment(SHORTS, segment, offset, ORDER);
         IntVector bits = (IntVector) halves.convertShape(VectorOperators.S2I, INTS, 0);
-        return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, to);
     }
 
     /**
-     * Converts {@code FLOATS.length()} IEEE binary16 values to floats, bit-exact with
-     * {@link Float#float16ToFloat} for every non-NaN input. The exponent is rebiased from 15 to
-     * 127, and infinities and NaNs get the float exponent 255. Subnormals are rebuilt as
-     * {@code (1 + m/1024)·2^-14 - 2^-14}, which stays in the normal float range and is exact.
+     * Decodes {@code FLOATS.length()} IEEE binary16 values at byte {@code offset} into
+     * {@code dst[to ..)}, bit-exact with {@link Float#float16ToFloat} for every non-NaN input. The
+     * exponent is rebiased from 15 to 127, and infinities and NaNs get the float exponent 255.
+     * Subnormals are rebuilt as {@code (1 + m/1024)·2^-14 - 2^-14}, which stays in the normal
+     * float range and is exact.
      */
-    static FloatVector f16ToFloat(ShortVector halves) {
+    static void f16ToFloat(MemorySegment segment, long offset, float[] dst, int to) {
+        ShortVector halves = ShortVector.fromMemorySegment(SHORTS, segment, offset, ORDER);
         IntVector bits = (IntVector) halves.convertShape(VectorOperators.S2I, INTS, 0);
         IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
         IntVector magnitude = bits.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
@@ -239,22 +246,12 @@ final class Lanes {
 
         FloatVector value = rebiased.reinterpretAsFloats()
                 .lanewise(VectorOperators.SUB, F16_MIN_NORMAL, subnormal.cast(FLOATS));
-        return value.reinterpretAsInts().or(sign).reinterpretAsFloats();
+        value.reinterpretAsInts().or(sign).reinterpretAsFloats().intoArray(dst, to);
     }
 
-    /**
-     * Loads {@code FLOATS.length()} bytes from {@code offset}. When {@link #BYTES} has more lanes
-     * than that, the extra lanes are zero and nothing past the requested bytes is read.
-     */
-    static ByteVector loadBytes(MemorySegment segment, long offset) {
-        if (BYTES.length() == FLOATS.length()) {
-            return ByteVector.fromMemorySegment(BYTES, segment, offset, ORDER);
-        }
-        return ByteVector.fromMemorySegment(BYTES, segment, offset, ORDER, FLOAT_LANES_OF_BYTES);
-    }
-
-    /** Widens the first {@code FLOATS.length()} lanes of {@code bytes}, as signed integers, to floats. */
-    static FloatVector widen(ByteVector bytes) {
-        return (FloatVector) bytes.convertShape(VectorOperators.B2F, FLOATS, 0);
+    /** Decodes {@code FLOATS.length()} signed bytes at byte {@code offset}, times {@code scale}, into {@code dst[to ..)}. */
+    static void bytesToFloat(MemorySegment segment, long offset, float scale, float[] dst, int to) {
+        ByteVector bytes = ByteVector.fromMemorySegment(BYTES, segment, offset, ORDER);
+        ((FloatVector) bytes.convertShape(VectorOperators.B2F, FLOATS, 0)).mul(scale).intoArray(dst, to);
     }
 }

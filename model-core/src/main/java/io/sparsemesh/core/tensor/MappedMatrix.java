@@ -60,24 +60,23 @@ abstract class MappedMatrix extends AbstractMatrix {
     }
 
     /**
-     * Writes the dot products of weight rows {@code r0} to {@code r3}, over the {@code width}
-     * columns from {@code firstCol} that whole vectors cover, with {@code x[x0 ..)} to
-     * {@code out[o + r]} by {@link Lanes#storeSums}. Rows may repeat. The sums must equal those of
+     * Stores in vectors 0 to 3 of {@code partials} the accumulators of weight rows {@code r0} to
+     * {@code r3} times {@code x[x0 ..)}, over the {@code width} columns from {@code firstCol}
+     * that whole vectors cover. Rows may repeat. The lane sums must equal those of
      * {@link FloatTiles} on the decoded rows, bit for bit.
      */
-    void dot4x1(int r0, int r1, int r2, int r3, int firstCol, int width, float[] x, int x0, float[] out, int o,
-                boolean accumulate) {
+    void dot4x1(int r0, int r1, int r2, int r3, int firstCol, int width, float[] x, int x0, float[] partials) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " does not read weights in place");
     }
 
     @Override
     void matmulRows(float[] x, int xOffset, float[] out, int outOffset, int batch, int fromRow, int toRow) {
-        if (batch < FloatTiles.BATCH_TILE && readsInPlace()) {
-            matvecInPlace(x, xOffset, out, outOffset, batch, fromRow, toRow);
-            return;
-        }
         ScratchPool.Scratch scratch = ScratchPool.take();
         try {
+            if (batch < FloatTiles.BATCH_TILE && readsInPlace()) {
+                matvecInPlace(x, xOffset, out, outOffset, batch, fromRow, toRow, scratch.partials);
+                return;
+            }
             int panelRows = FloatTiles.panelRows(batch, Math.min(cols, FloatTiles.CHUNK_COLS));
             for (int first = fromRow; first < toRow; first += panelRows) {
                 int count = Math.min(panelRows, toRow - first);
@@ -101,7 +100,8 @@ abstract class MappedMatrix extends AbstractMatrix {
      * Computes rows {@code [fromRow, toRow)} with {@link #dot4x1}, four rows at a time: four
      * streams of weights keep more memory loads in flight than one or two.
      */
-    private void matvecInPlace(float[] x, int xOffset, float[] out, int outOffset, int batch, int fromRow, int toRow) {
+    private void matvecInPlace(float[] x, int xOffset, float[] out, int outOffset, int batch, int fromRow, int toRow,
+                               float[] partials) {
         int last = toRow - 1;
         int lastWidth = cols - (cols - 1) / FloatTiles.CHUNK_COLS * FloatTiles.CHUNK_COLS;
         int tailCol = cols - lastWidth + FloatTiles.vectorCols(lastWidth);
@@ -112,8 +112,9 @@ abstract class MappedMatrix extends AbstractMatrix {
             for (int firstCol = 0; firstCol < cols; firstCol += FloatTiles.CHUNK_COLS) {
                 int width = Math.min(FloatTiles.CHUNK_COLS, cols - firstCol);
                 for (int b = 0; b < batch; b++) {
-                    dot4x1(r, r1, r2, r3, firstCol, width, x, xOffset + b * cols + firstCol, out, outOffset + b * rows,
-                            firstCol > 0);
+                    int o = outOffset + b * rows;
+                    dot4x1(r, r1, r2, r3, firstCol, width, x, xOffset + b * cols + firstCol, partials);
+                    Lanes.storeSums(partials, out, o + r, o + r1, o + r2, o + r3, firstCol > 0);
                 }
             }
             if (tailCol < cols) {

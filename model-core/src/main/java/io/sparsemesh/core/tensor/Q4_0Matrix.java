@@ -2,6 +2,7 @@ package io.sparsemesh.core.tensor;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,6 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class Q4_0Matrix extends MappedMatrix {
 
     private static final VectorSpecies<Float> F = Lanes.FLOATS;
+    private static final VectorSpecies<Byte> B = Lanes.BYTES;
 
     Q4_0Matrix(MemorySegment weights, int rows, int cols) {
         super(DType.Q4_0, weights, rows, cols);
@@ -29,11 +31,17 @@ final class Q4_0Matrix extends MappedMatrix {
             long at = offset + 18L * block;
             float d = Dequantize.f16(weights, at);
             for (int j = 0; j < 16; j += F.length()) {
-                ByteVector packed = Lanes.loadBytes(weights, at + 2 + j);
-                int to = dstOffset + 32 * block + j;
-                Lanes.widen(packed.and((byte) 0x0F).sub((byte) 8)).mul(d).intoArray(dst, to);
-                Lanes.widen(packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)).mul(d).intoArray(dst, to + 16);
+                decodeNibbles(at + 2 + j, d, dst, dstOffset + 32 * block + j);
             }
         }
+    }
+
+    /** Decodes the low nibbles of {@code F.length()} bytes at {@code packed} into {@code dst[to ..)} and their high nibbles into {@code dst[to + 16 ..)}. */
+    private void decodeNibbles(long packed, float d, float[] dst, int to) {
+        ByteVector bytes = ByteVector.fromMemorySegment(B, weights, packed, Lanes.ORDER);
+        ByteVector low = bytes.and((byte) 0x0F).sub((byte) 8);
+        ByteVector high = bytes.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+        ((FloatVector) low.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, to);
+        ((FloatVector) high.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(dst, to + 16);
     }
 }

@@ -1,18 +1,21 @@
 package io.sparsemesh.core.tensor;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Mapped GGML Q8_0 weights: blocks of 32 elements stored as an F16 scale {@code d} and 32 signed
  * bytes {@code q}, with {@code w = d·q}. Unlike llama.cpp, a matmul keeps x in float instead of
  * quantising it to 8 bits, so its result differs from dequantise-then-multiply only by float
- * rounding.
+ * rounding. A matvec reads the weights in place.
  */
 final class Q8_0Matrix extends MappedMatrix {
 
     private static final VectorSpecies<Float> F = Lanes.FLOATS;
+    private static final VectorSpecies<Byte> B = Lanes.BYTES;
 
     Q8_0Matrix(MemorySegment weights, int rows, int cols) {
         super(DType.Q8_0, weights, rows, cols);
@@ -29,13 +32,11 @@ final class Q8_0Matrix extends MappedMatrix {
     }
 
     @Override
-    void dot4x1(int r0, int r1, int r2, int r3, int firstCol, int width, float[] x, int x0, float[] out, int o,
-                boolean accumulate) {
-        long at = 34L * (firstCol / 32);
-        long w0 = r0 * rowBytes + at;
-        long w1 = r1 * rowBytes + at;
-        long w2 = r2 * rowBytes + at;
-        long w3 = r3 * rowBytes + at;
+    void dot4x1(int r0, int r1, int r2, int r3, int firstCol, int width, float[] x, int x0, float[] partials) {
+        long w0 = r0 * rowBytes + 34L * (firstCol / 32);
+        long w1 = r1 * rowBytes + 34L * (firstCol / 32);
+        long w2 = r2 * rowBytes + 34L * (firstCol / 32);
+        long w3 = r3 * rowBytes + 34L * (firstCol / 32);
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int block = 0; block < width / 32; block++) {
             long b0 = w0 + 34L * block;
@@ -48,18 +49,20 @@ final class Q8_0Matrix extends MappedMatrix {
             float d3 = Dequantize.f16(weights, b3);
             for (int j = 0; j < 32; j += F.length()) {
                 FloatVector y = FloatVector.fromArray(F, x, x0 + 32 * block + j);
-                a0 = load(b0 + 2 + j, d0).fma(y, a0);
-                a1 = load(b1 + 2 + j, d1).fma(y, a1);
-                a2 = load(b2 + 2 + j, d2).fma(y, a2);
-                a3 = load(b3 + 2 + j, d3).fma(y, a3);
+                ByteVector q0 = ByteVector.fromMemorySegment(B, weights, b0 + 2 + j, Lanes.ORDER);
+                ByteVector q1 = ByteVector.fromMemorySegment(B, weights, b1 + 2 + j, Lanes.ORDER);
+                ByteVector q2 = ByteVector.fromMemorySegment(B, weights, b2 + 2 + j, Lanes.ORDER);
+                ByteVector q3 = ByteVector.fromMemorySegment(B, weights, b3 + 2 + j, Lanes.ORDER);
+                a0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, 0)).mul(d0).fma(y, a0);
+                a1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(d1).fma(y, a1);
+                a2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(d2).fma(y, a2);
+                a3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(d3).fma(y, a3);
             }
         }
-        Lanes.storeSums(a0, a1, a2, a3, out, o + r0, o + r1, o + r2, o + r3, accumulate);
-    }
-
-    /** Decodes the {@code F.length()} codes at byte {@code offset} of a block whose scale is {@code d}. */
-    private FloatVector load(long offset, float d) {
-        return Lanes.widen(Lanes.loadBytes(weights, offset)).mul(d);
+        a0.intoArray(partials, 0);
+        a1.intoArray(partials, F.length());
+        a2.intoArray(partials, 2 * F.length());
+        a3.intoArray(partials, 3 * F.length());
     }
 
     @Override
@@ -68,7 +71,7 @@ final class Q8_0Matrix extends MappedMatrix {
             long at = offset + 34L * block;
             float d = Dequantize.f16(weights, at);
             for (int j = 0; j < 32; j += F.length()) {
-                load(at + 2 + j, d).intoArray(dst, dstOffset + 32 * block + j);
+                Lanes.bytesToFloat(weights, at + 2 + j, d, dst, dstOffset + 32 * block + j);
             }
         }
     }

@@ -35,7 +35,7 @@ class KernelBackendsTest {
         assumeTrue(bits < Lanes.FLOATS.vectorBitSize(), "this machine's vectors are not wider than " + bits + " bits");
 
         String log = runChild(List.of("--add-modules", KernelBackend.VECTOR_MODULE, "-D" + Lanes.BITS_PROPERTY + "=" + bits),
-                LanesTest.class, MatrixKernelTest.class, KernelPoolTest.class);
+                LanesTest.class, MatrixKernelTest.class, KernelPoolTest.class, MatmulAllocationTest.class);
 
         assertTrue(log.contains(bits + "-bit vectors (" + bits / 32 + " float lanes)"), "the child did not use " + bits + "-bit vectors:\n" + log);
     }
