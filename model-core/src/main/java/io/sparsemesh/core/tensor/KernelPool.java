@@ -13,7 +13,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A call allocates nothing: the job lives in fields of the pool, and participants claim
  * chunks of rows from {@link #cursor}, which stores the job's generation in its high 32 bits and
- * the next chunk in its low 32 bits. A worker that wakes after its job has finished sees a
+ * the next chunk in its low 32 bits. A worker that wakes after its job has finished reads a
  * different generation and claims nothing.
  */
 final class KernelPool {

@@ -18,10 +18,10 @@ import jdk.incubator.vector.VectorSpecies;
  * when that is 8 or more, because no byte vector is narrower than 64 bits.
  *
  * <p>No method here or in the kernels takes or returns a vector. C2 keeps a vector in registers
- * only while every call on its way is inlined, and it may decline to inline a method of ours
- * (too large for a call site it thinks cold, already compiled big, or past its node budget,
- * which Vector API code reaches fast). A vector that crosses such a call is boxed on the heap.
- * So helpers take offsets and arrays, and load and store their vectors themselves.
+ * only while every call on its way is inlined. It may decline to inline a method of ours: one too
+ * large for a call site it thinks cold, one already compiled big, or any once the caller passes
+ * its node budget, which Vector API code reaches fast. A vector that crosses such a call is boxed
+ * on the heap. So helpers take offsets and arrays, and load and store their vectors themselves.
  *
  * <p>Only classes of the {@link KernelBackend#VECTOR} backend touch this class, so a JVM without
  * {@code jdk.incubator.vector} never loads it.

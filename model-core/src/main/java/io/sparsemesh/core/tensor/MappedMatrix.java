@@ -154,7 +154,7 @@ abstract class MappedMatrix extends AbstractMatrix {
         return parallelSafe;
     }
 
-    /** Decodes the block that holds the element with the scalar decoder; allocates one block of floats. */
+    /** Decodes the block that contains the element with the scalar decoder; allocates one block of floats. */
     @Override
     public final float get(int row, int col) {
         Objects.checkIndex(row, rows);

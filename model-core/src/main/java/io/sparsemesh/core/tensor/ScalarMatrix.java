@@ -5,8 +5,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * A mapped matrix of any type that {@link Kernels} handles, decoded by scalar code. On the
  * {@link KernelBackend#SCALAR} backend its matmul is the scalar loops of
- * {@link Kernels#dot(DType, MemorySegment, long, float[], int, int)}; on the vector backend (for
- * block types on 128-bit vectors) it feeds the decoded panels to the vector tiles.
+ * {@link Kernels#dot(DType, MemorySegment, long, float[], int, int)}. On the vector backend, where
+ * it serves block types on 128-bit vectors, it feeds the decoded panels to the vector tiles.
  */
 final class ScalarMatrix extends MappedMatrix {
 

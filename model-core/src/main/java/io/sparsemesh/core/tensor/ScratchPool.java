@@ -4,9 +4,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Float buffers that matmul calls borrow for decoded weights and tile accumulators, so a call
- * allocates nothing once the pool is warm. A fixed set of slots is taken and returned with atomic
- * swaps; a call that finds every slot empty allocates a buffer, and a returned buffer that finds
- * every slot full is dropped.
+ * allocates nothing once the pool is warm. Buffers are taken from and returned to a fixed set of
+ * slots with atomic swaps. A call that finds every slot empty allocates a buffer, and a buffer
+ * returned when every slot is full is dropped.
  */
 final class ScratchPool {
 
