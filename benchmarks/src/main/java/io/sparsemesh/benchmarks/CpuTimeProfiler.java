@@ -13,9 +13,9 @@ import org.openjdk.jmh.results.ScalarResult;
 
 /**
  * Records how many cores the benchmark process got during each iteration: its CPU time divided by
- * the iteration's wall time. On a shared machine a single-threaded benchmark may get half a core;
- * dividing its rate by this share gives the rate per CPU-second, which is what the kernel report
- * compares when other processes compete. Use with {@code -prof io.sparsemesh.benchmarks.CpuTimeProfiler}.
+ * the iteration's wall time. On a shared machine a single-threaded benchmark may get half a core.
+ * Its rate divided by this share is the rate per CPU-second, which the kernel report compares
+ * when other processes compete. Use with {@code -prof io.sparsemesh.benchmarks.CpuTimeProfiler}.
  */
 public class CpuTimeProfiler implements InternalProfiler {
 
