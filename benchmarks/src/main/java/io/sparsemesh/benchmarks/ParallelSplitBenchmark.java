@@ -18,8 +18,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Where splitting a matmul across two threads starts to pay: the same F32 matmul on one thread
- * and on a pool that splits every call. With {@code idleMicros = 0} the pool's worker is still
+ * The gain of splitting a matmul across two threads: the same F32 matmul on one thread and on a
+ * pool that splits every call. With {@code idleMicros = 0} the pool's worker is still
  * spinning from the previous call; with 200 µs of caller work between calls it has parked and
  * must be woken. Both variants spend the idle time, so their difference is the split's gain.
  * Not part of the kernel report; run it to re-tune the parallel threshold.

@@ -34,7 +34,7 @@ public class PeakBenchmark {
     /** Each FMA is a multiply and an add in every lane. */
     static final long FLOPS_PER_CALL = 2L * ITERATIONS * ACCUMULATORS * F.length();
 
-    // Kept in fields so the JIT cannot fold the loop; the values keep the accumulators finite and normal.
+    // Fields, so the JIT cannot fold the loop. The values keep the accumulators finite and normal.
     float multiplier = 0.999f;
     float addend = 1e-3f;
 
@@ -67,6 +67,7 @@ public class PeakBenchmark {
         FloatVector a9 = FloatVector.broadcast(F, 1.0f);
         FloatVector a10 = FloatVector.broadcast(F, 1.1f);
         FloatVector a11 = FloatVector.broadcast(F, 1.2f);
+
         for (int i = 0; i < ITERATIONS; i++) {
             a0 = a0.fma(m, c);
             a1 = a1.fma(m, c);
@@ -81,6 +82,7 @@ public class PeakBenchmark {
             a10 = a10.fma(m, c);
             a11 = a11.fma(m, c);
         }
+
         FloatVector sum = a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).add(a10).add(a11);
         return sum.reduceLanes(VectorOperators.ADD);
     }

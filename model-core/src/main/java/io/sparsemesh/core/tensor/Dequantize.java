@@ -71,7 +71,7 @@ final class Dequantize {
         return value < 0 ? -magnitude : magnitude;
     }
 
-    /** Q8_0 block (34 bytes): F16 scale {@code d}, then 32 signed bytes {@code q}; {@code w = d·q}. */
+    /** Decodes a Q8_0 block (34 bytes): an F16 scale {@code d}, then 32 signed bytes {@code q}, with {@code w = d·q}. */
     private static void q8_0(MemorySegment src, long block, float[] dst, int to) {
         float d = f16(src, block);
         for (int j = 0; j < 32; j++) {
@@ -79,7 +79,10 @@ final class Dequantize {
         }
     }
 
-    /** Q4_0 block (18 bytes): F16 scale {@code d}, then 16 bytes whose low nibbles are elements 0..15 and high nibbles 16..31; {@code w = d·(q - 8)}. */
+    /**
+     * Decodes a Q4_0 block (18 bytes): an F16 scale {@code d}, then 16 bytes whose low nibbles are
+     * elements 0..15 and high nibbles elements 16..31, with {@code w = d·(q - 8)}.
+     */
     private static void q4_0(MemorySegment src, long block, float[] dst, int to) {
         float d = f16(src, block);
         for (int j = 0; j < 16; j++) {
@@ -90,10 +93,10 @@ final class Dequantize {
     }
 
     /**
-     * Q4_K super-block (144 bytes, 256 elements): F16 {@code d} and {@code dmin}, 12 bytes packing
-     * eight 6-bit scales and eight 6-bit minimums, then 128 bytes of 4-bit values. Each 32 bytes of
-     * values hold 64 elements: low nibbles use sub-block {@code 2i}, high nibbles sub-block
-     * {@code 2i+1}; {@code w = d·scale·q - dmin·min}.
+     * Decodes a Q4_K super-block (144 bytes, 256 elements): F16 {@code d} and {@code dmin}, 12
+     * bytes packing eight 6-bit scales and eight 6-bit minimums, then 128 bytes of 4-bit codes,
+     * with {@code w = d·scale·q - dmin·min} per sub-block of 32. The low nibbles of code bytes
+     * {@code [32i, 32i + 32)} are sub-block {@code 2i} and their high nibbles sub-block {@code 2i + 1}.
      */
     private static void q4_K(MemorySegment src, long block, float[] dst, int to) {
         float d = f16(src, block);
@@ -139,11 +142,11 @@ final class Dequantize {
     }
 
     /**
-     * Q6_K super-block (210 bytes, 256 elements): 128 bytes of low 4 bits, 64 bytes of high 2 bits,
-     * 16 signed 8-bit scales (one per 16 elements), then F16 {@code d}; {@code w = d·scale·(q - 32)}.
-     * Each half of 128 elements uses 64 low bytes and 32 high bytes: element {@code l + 32k}
-     * ({@code l < 32}, {@code k < 4}) takes nibble {@code k / 2} of low byte {@code l + 32·(k % 2)}
-     * and bits {@code 2k, 2k+1} of high byte {@code l}.
+     * Decodes a Q6_K super-block (210 bytes, 256 elements): 128 bytes of low 4 bits, 64 bytes of
+     * high 2 bits, 16 signed 8-bit scales (one per 16 elements), then F16 {@code d}, with
+     * {@code w = d·scale·(q - 32)}. Each half of 128 elements uses 64 low bytes and 32 high bytes.
+     * Its element {@code l + 32k} ({@code l < 32}, {@code k < 4}) takes nibble {@code k / 2} of low
+     * byte {@code l + 32·(k % 2)} and bits {@code 2k, 2k+1} of high byte {@code l}.
      */
     private static void q6_K(MemorySegment src, long block, float[] dst, int to) {
         float d = f16(src, block + Q6_K_D);

@@ -1,7 +1,6 @@
 package io.sparsemesh.core.tensor;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Mapped F16 (IEEE binary16) weights, converted to floats by {@link Lanes#f16ToFloat}. */
@@ -19,14 +18,13 @@ final class F16Matrix extends MappedMatrix {
     }
 
     @Override
-    void decodeRow(long rowOffset, float[] dst, int dstOffset) {
+    void decode(long offset, int count, float[] dst, int dstOffset) {
         int c = 0;
-        for (; c < F.loopBound(cols); c += F.length()) {
-            ShortVector halves = ShortVector.fromMemorySegment(Lanes.SHORTS, weights, rowOffset + 2L * c, Lanes.ORDER);
-            Lanes.f16ToFloat(halves).intoArray(dst, dstOffset + c);
+        for (; c < F.loopBound(count); c += F.length()) {
+            Lanes.f16ToFloat(weights, offset + 2L * c, dst, dstOffset + c);
         }
-        for (; c < cols; c++) {
-            dst[dstOffset + c] = Float.float16ToFloat(weights.get(Dequantize.I16_LE, rowOffset + 2L * c));
+        for (; c < count; c++) {
+            dst[dstOffset + c] = Float.float16ToFloat(weights.get(Dequantize.I16_LE, offset + 2L * c));
         }
     }
 }

@@ -65,11 +65,14 @@ public final class FloatMatrix extends AbstractMatrix {
         }
         ScratchPool.Scratch scratch = ScratchPool.take();
         try {
-            int panelRows = FloatTiles.panelRows(batch, cols);
+            int panelRows = FloatTiles.panelRows(batch, Math.min(cols, FloatTiles.CHUNK_COLS));
             for (int first = fromRow; first < toRow; first += panelRows) {
                 int count = Math.min(panelRows, toRow - first);
-                FloatTiles.matmulPanel(data, offset + first * cols, first, count, rows, cols, x, xOffset, out, outOffset,
-                        batch, scratch.partials);
+                for (int firstCol = 0; firstCol < cols; firstCol += FloatTiles.CHUNK_COLS) {
+                    int width = Math.min(FloatTiles.CHUNK_COLS, cols - firstCol);
+                    FloatTiles.matmulPanel(data, offset + first * cols + firstCol, cols, first, count, width,
+                            x, xOffset + firstCol, cols, out, outOffset, rows, batch, firstCol > 0, scratch.partials);
+                }
             }
         } finally {
             ScratchPool.give(scratch);

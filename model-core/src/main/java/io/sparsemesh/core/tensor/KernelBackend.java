@@ -14,7 +14,7 @@ enum KernelBackend {
     /** Java Vector API kernels, one class per stored type. */
     VECTOR,
 
-    /** The scalar loops of {@link Kernels}: correct everywhere, about 30 times slower. */
+    /** The scalar loops of {@link Kernels}: correct everywhere and much slower, for JVMs without the Vector API. */
     SCALAR;
 
     static final String PROPERTY = "sparsemesh.kernels";
@@ -56,12 +56,15 @@ enum KernelBackend {
         if (chosen == VECTOR) {
             LOG.info("Kernels: Vector API, {}-bit vectors ({} float lanes), {} threads, parallel from {} multiply-adds",
                     Lanes.FLOATS.vectorBitSize(), Lanes.FLOATS.length(), pool.parallelism(), pool.minParallelWork());
-        } else if (!moduleLoaded && requested.equals("auto")) {
-            LOG.warn("Kernels: scalar, about 30 times slower, because module {} is not loaded;"
-                    + " start the JVM with --add-modules {} to use the Vector API", VECTOR_MODULE, VECTOR_MODULE);
+        } else if (requested.equals("scalar")) {
+            LOG.info("Kernels: scalar loops ({}=scalar), {} threads, parallel from {} multiply-adds",
+                    PROPERTY, pool.parallelism(), pool.minParallelWork());
+        } else if (!moduleLoaded) {
+            LOG.warn("Kernels: scalar loops, much slower, because module {} is not loaded."
+                    + " Start the JVM with --add-modules {} to use the Vector API", VECTOR_MODULE, VECTOR_MODULE);
         } else {
-            LOG.info("Kernels: scalar ({}={}), {} threads, parallel from {} multiply-adds",
-                    PROPERTY, requested, pool.parallelism(), pool.minParallelWork());
+            LOG.warn("Kernels: scalar loops, because this CPU's preferred vectors hold only {} floats",
+                    jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length());
         }
     }
 }

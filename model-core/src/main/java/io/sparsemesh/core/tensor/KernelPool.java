@@ -9,11 +9,11 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Splits the output rows of a large matmul across the cores. The calling thread computes a share
  * itself, so a pool of parallelism {@code p} starts {@code p - 1} daemon worker threads, once.
- * One matmul at a time uses the pool; a call that finds it busy runs on its own thread.
+ * One matmul at a time uses the pool, and a call that finds it busy runs on its own thread.
  *
  * <p>A call allocates nothing: the job lives in fields of the pool, and participants claim
- * chunks of rows from {@link #cursor}, which holds the job's generation in its high 32 bits and
- * the next chunk in its low 32 bits. A worker that wakes after its job has finished sees a
+ * chunks of rows from {@link #cursor}, which stores the job's generation in its high 32 bits and
+ * the next chunk in its low 32 bits. A worker that wakes after its job has finished reads a
  * different generation and claims nothing.
  */
 final class KernelPool {
@@ -22,12 +22,13 @@ final class KernelPool {
     static final String MIN_WORK_PROPERTY = "sparsemesh.kernels.parallel-min-work";
 
     /**
-     * Smallest {@code rows × cols × batch} worth splitting. Waking a parked thread on another core
-     * costs about 20 µs, so a split pays only for work of roughly 100 µs or more on one thread.
-     * One thread does about 6 G multiply-adds/s when it streams F32 weights from memory (batch 1)
-     * and up to 40 G/s on weights in cache (batch 32), so 100 µs is 0.6 to 4 M multiply-adds.
+     * Smallest {@code rows × cols × batch} worth splitting. A split costs a wake-up of about 20 µs
+     * when the worker has parked, and some microseconds of hand-off even when it still spins.
+     * {@code ParallelSplitBenchmark} (F32, two vCPUs of a shared Zen 4 guest) found no gain from
+     * splitting 0.26 to 0.5 M multiply-adds (25 to 55 µs on one thread), and 1.7 to 2.3 times the
+     * speed from 1 to 2 M (a 1024x1024 matvec, or 512x512 with 8 x rows).
      */
-    static final long DEFAULT_MIN_PARALLEL_WORK = 1L << 21;
+    static final long DEFAULT_MIN_PARALLEL_WORK = 1L << 20;
 
     /** Chunks per participant: several, so a thread that starts late or is preempted leaves little idle time. */
     private static final int CHUNKS_PER_THREAD = 4;
@@ -48,8 +49,8 @@ final class KernelPool {
     private final AtomicInteger finishedChunks = new AtomicInteger();
     private volatile Throwable failure;
 
-    // The current job. Written only by the caller that holds `busy`, before it publishes a new
-    // generation in `cursor`; read by participants after they claim a chunk of that generation.
+    // The current job. Only the caller that set `busy` writes these fields, before it publishes a
+    // new generation in `cursor`. Participants read them after claiming a chunk of that generation.
     private AbstractMatrix matrix;
     private float[] x;
     private int xOffset;
@@ -92,7 +93,7 @@ final class KernelPool {
         return minParallelWork;
     }
 
-    /** Returns whether worker threads may read {@code segment}; a confined arena's segment is readable by its owner only. */
+    /** Returns whether worker threads may read {@code segment}. A confined arena's segment is readable by its owner only. */
     boolean canShare(MemorySegment segment) {
         return workers.length == 0 || segment.isAccessibleBy(workers[0].thread);
     }
@@ -113,7 +114,7 @@ final class KernelPool {
             Throwable thrown = failure;
             if (thrown != null) {
                 failure = null;
-                throw new IllegalStateException("a kernel worker thread failed: " + thrown, thrown);
+                throw new IllegalStateException("matmul of " + matrix + " failed in a kernel thread: " + thrown, thrown);
             }
         } finally {
             this.matrix = null;
@@ -162,7 +163,7 @@ final class KernelPool {
         }
     }
 
-    /** Waits for chunks that workers still compute; they are short, so the caller spins, then yields. */
+    /** Waits for the chunks that workers still compute. Chunks are short, so the caller spins before it yields. */
     private void awaitChunks() {
         int spins = 0;
         while (finishedChunks.get() < chunkCount) {
@@ -199,7 +200,7 @@ final class KernelPool {
             }
         }
 
-        /** Spins, then parks, until a job newer than {@code seen} is published; returns its generation. */
+        /** Spins, then parks, until a job newer than {@code seen} is published, and returns its generation. */
         private long awaitGeneration(long seen) {
             long spinUntil = System.nanoTime() + SPIN_NANOS;
             while (true) {
@@ -211,8 +212,9 @@ final class KernelPool {
                     Thread.onSpinWait();
                     continue;
                 }
-                // Publishing writes `cursor` then reads `parked`; this writes `parked` then reads
-                // `cursor`. Both are volatile, so at least one side sees the other and no wake-up is lost.
+                // A caller writes `cursor`, then reads `parked`. This worker writes `parked`, then
+                // reads `cursor`. Both are volatile, so at least one of them reads the other's write
+                // and no wake-up is lost.
                 parked = true;
                 if (cursor.get() >>> 32 == seen) {
                     LockSupport.park(this);

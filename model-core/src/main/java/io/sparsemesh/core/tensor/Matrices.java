@@ -12,7 +12,7 @@ public final class Matrices {
     }
 
     /**
-     * Wraps {@code segment}, which holds a {@code rows × cols} matrix of {@code dtype} in
+     * Wraps {@code segment}, which contains a {@code rows × cols} matrix of {@code dtype} in
      * little-endian row-major order, as a matrix that reads the segment in place. Each row must be
      * whole blocks of the type. For matmuls split across threads the segment must be readable
      * from any thread (a global, automatic or shared arena); a confined segment is computed on

@@ -3,8 +3,10 @@ package io.sparsemesh.core.tensor;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A mapped matrix of any type that {@link Kernels#dot(DType, MemorySegment, long, float[], int, int)}
- * handles, computed by its scalar loops: the {@link KernelBackend#SCALAR} backend.
+ * A mapped matrix of any type that {@link Kernels} handles, decoded by scalar code. On the
+ * {@link KernelBackend#SCALAR} backend its matmul is the scalar loops of
+ * {@link Kernels#dot(DType, MemorySegment, long, float[], int, int)}. On the vector backend, where
+ * it serves block types on 128-bit vectors, it feeds the decoded panels to the vector tiles.
  */
 final class ScalarMatrix extends MappedMatrix {
 
@@ -18,12 +20,16 @@ final class ScalarMatrix extends MappedMatrix {
     }
 
     @Override
-    void decodeRow(long rowOffset, float[] dst, int dstOffset) {
-        Dequantize.decode(dtype(), weights, rowOffset, dst, dstOffset, cols);
+    void decode(long offset, int count, float[] dst, int dstOffset) {
+        Dequantize.decode(dtype(), weights, offset, dst, dstOffset, count);
     }
 
     @Override
     void matmulRows(float[] x, int xOffset, float[] out, int outOffset, int batch, int fromRow, int toRow) {
+        if (KernelBackend.current() == KernelBackend.VECTOR) {
+            super.matmulRows(x, xOffset, out, outOffset, batch, fromRow, toRow);
+            return;
+        }
         for (int r = fromRow; r < toRow; r++) {
             for (int b = 0; b < batch; b++) {
                 out[outOffset + b * rows + r] = Kernels.dot(dtype(), weights, r * rowBytes, x, xOffset + b * cols, cols);

@@ -4,13 +4,13 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Float buffers that matmul calls borrow for decoded weights and tile accumulators, so a call
- * allocates nothing once the pool is warm. A fixed set of slots is taken and returned with atomic
- * swaps; a call that finds every slot empty allocates a buffer, and a returned buffer that finds
- * every slot full is dropped.
+ * allocates nothing once the pool is warm. Buffers are taken from and returned to a fixed set of
+ * slots with atomic swaps. A call that finds every slot empty allocates a buffer, and a buffer
+ * returned when every slot is full is dropped.
  */
 final class ScratchPool {
 
-    /** Floats of decoded weights that one panel may hold: 64 KiB, a sixteenth of a 1 MiB L2. */
+    /** Floats of decoded weights in one panel: 64 KiB, a sixteenth of a 1 MiB L2; {@link FloatTiles#panelRows} fits panels to it. */
     static final int PANEL_FLOATS = 16 * 1024;
     /** Floats of a 2x4 tile's accumulators: eight vectors of at most 16 lanes (512 bits). */
     static final int PARTIALS_FLOATS = 8 * 16;
@@ -20,16 +20,8 @@ final class ScratchPool {
 
     /** One borrower's buffers. */
     static final class Scratch {
-        float[] panel = new float[PANEL_FLOATS];
+        final float[] panel = new float[PANEL_FLOATS];
         final float[] partials = new float[PARTIALS_FLOATS];
-
-        /** Returns a panel buffer of at least {@code floats}, growing it when a wide matrix needs more. */
-        float[] panel(int floats) {
-            if (panel.length < floats) {
-                panel = new float[floats];
-            }
-            return panel;
-        }
     }
 
     private ScratchPool() {

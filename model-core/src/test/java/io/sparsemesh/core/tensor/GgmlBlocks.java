@@ -81,7 +81,7 @@ final class GgmlBlocks {
     /**
      * Encodes {@code values} as {@code dtype} the way ggml's reference quantisers do: Q8_0 with
      * {@code d = max|v| / 127} and rounded codes, Q4_0 with {@code d = v_maxabs / -8} and codes
-     * {@code min(15, (int) (v/d + 8.5))}; F16 and BF16 round to nearest even.
+     * {@code min(15, (int) (v/d + 8.5))}. F16 and BF16 round to nearest even.
      */
     static MemorySegment quantize(DType dtype, float[] values, java.lang.foreign.Arena arena) {
         MemorySegment out = arena.allocate(dtype.bytesFor(values.length));

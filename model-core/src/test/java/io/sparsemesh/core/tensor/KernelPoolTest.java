@@ -96,7 +96,7 @@ class KernelPoolTest {
     }
 
     @Test
-    void confinedSegmentIsComputedOnCallingThread() {
+    void confinedSegmentIsNotSplit() {
         int rows = 64;
         int cols = 64;
         try (Arena arena = Arena.ofConfined()) {

@@ -29,17 +29,17 @@ class MatrixKernelTest {
     static Stream<Arguments> cases() {
         List<Arguments> cases = new ArrayList<>();
         for (DType dtype : List.of(DType.F32, DType.F16, DType.BF16)) {
-            for (int cols : new int[] {1, 17, 64, 100, 172, 4096}) {
+            for (int cols : new int[] {1, 17, 64, 100, 172, 1100, 4096}) {
                 addBatches(cases, dtype, cols);
             }
         }
         for (DType dtype : List.of(DType.Q8_0, DType.Q4_0)) {
-            for (int cols : new int[] {32, 64, 96, 160, 4096}) {
+            for (int cols : new int[] {32, 64, 96, 160, 1280, 4096}) {
                 addBatches(cases, dtype, cols);
             }
         }
         for (DType dtype : List.of(DType.Q4_K, DType.Q6_K)) {
-            for (int cols : new int[] {256, 768, 4096}) {
+            for (int cols : new int[] {256, 768, 1280, 4096}) {
                 addBatches(cases, dtype, cols);
             }
         }
@@ -90,7 +90,7 @@ class MatrixKernelTest {
 
     static Stream<Arguments> floatCases() {
         List<Arguments> cases = new ArrayList<>();
-        for (int cols : new int[] {1, 17, 64, 100, 172, 4096}) {
+        for (int cols : new int[] {1, 17, 64, 100, 172, 1100, 4096}) {
             for (int batch : BATCHES) {
                 cases.add(Arguments.of(cols, batch));
             }

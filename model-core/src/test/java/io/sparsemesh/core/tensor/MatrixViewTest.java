@@ -108,7 +108,8 @@ class MatrixViewTest {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
                 () -> Matrices.mapped(DType.F32, weights, 5, 6));
 
-        assertTrue(error.getMessage().contains("120") && error.getMessage().contains("100"), error.getMessage());
+        assertTrue(error.getMessage().contains("needs 120 bytes"), error.getMessage());
+        assertTrue(error.getMessage().contains("has 100"), error.getMessage());
     }
 
     @Test
