@@ -16,7 +16,7 @@ import java.util.Map;
  * Every service of the mesh as its own JVM on loopback ports, started from the modules'
  * executable jars. Services start together; the router starts once they are all ready.
  */
-final class ProcessMesh implements AutoCloseable {
+public final class ProcessMesh implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ProcessMesh.class);
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
@@ -26,12 +26,12 @@ final class ProcessMesh implements AutoCloseable {
     private final Path logDirectory;
     private final List<ServiceProcess> processes = new ArrayList<>();
 
-    ProcessMesh(Path home, Path logDirectory) {
+    public ProcessMesh(Path home, Path logDirectory) {
         this.home = home;
         this.logDirectory = logDirectory;
     }
 
-    void start(MeshTopology topology, Map<String, String> routerProperties) throws IOException, InterruptedException {
+    public void start(MeshTopology topology, Map<String, String> routerProperties) throws IOException, InterruptedException {
         Map<String, Integer> managementPorts = new HashMap<>();
         List<MeshTopology.Service> services = topology.services((name, target) -> {
             int grpcPort = freePort();
@@ -63,7 +63,7 @@ final class ProcessMesh implements AutoCloseable {
     }
 
     /** The running processes, router last. */
-    List<ServiceProcess> processes() {
+    public List<ServiceProcess> processes() {
         return List.copyOf(processes);
     }
 

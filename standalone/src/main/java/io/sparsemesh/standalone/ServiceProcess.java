@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * considered up when its Actuator readiness probe answers UP, stopped with SIGTERM (graceful
  * shutdown) and, after a grace period, killed.
  */
-final class ServiceProcess {
+public final class ServiceProcess {
 
     private static final Logger log = LoggerFactory.getLogger(ServiceProcess.class);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -44,11 +44,11 @@ final class ServiceProcess {
         this.logFile = logDirectory.resolve(name + ".log");
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
-    int managementPort() {
+    public int managementPort() {
         return managementPort;
     }
 
@@ -97,7 +97,12 @@ final class ServiceProcess {
         throw new IllegalStateException(name + " was not ready after " + timeout.toSeconds() + " s; see " + logFile);
     }
 
-    boolean isAlive() {
+    /** Returns the operating system's id of the running process, or -1 before {@link #start}. */
+    public long pid() {
+        return process == null ? -1 : process.pid();
+    }
+
+    public boolean isAlive() {
         return process != null && process.isAlive();
     }
 
