@@ -71,7 +71,7 @@ public final class ProcessMesh implements AutoCloseable {
         return home.resolve(module).resolve("target").resolve(module + "-0.1.0-SNAPSHOT-exec.jar");
     }
 
-    private static List<String> jvmOptions() {
+    public static List<String> jvmOptions() {
         return List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-Dai.djl.offline=true", "-XX:+UseSerialGC", "-Xss4m");
     }
@@ -82,7 +82,7 @@ public final class ProcessMesh implements AutoCloseable {
         return arguments;
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {

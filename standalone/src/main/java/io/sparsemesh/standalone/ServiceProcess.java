@@ -36,7 +36,7 @@ public final class ServiceProcess {
      * @param properties     Spring properties as {@code key=value}, passed as {@code --key=value}
      * @param managementPort HTTP port of the service's Actuator endpoints
      */
-    ServiceProcess(String name, Path jar, List<String> properties, int managementPort, Path logDirectory) {
+    public ServiceProcess(String name, Path jar, List<String> properties, int managementPort, Path logDirectory) {
         this.name = name;
         this.jar = jar;
         this.properties = List.copyOf(properties);
@@ -52,7 +52,7 @@ public final class ServiceProcess {
         return managementPort;
     }
 
-    void start(List<String> jvmOptions) throws IOException {
+    public void start(List<String> jvmOptions) throws IOException {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("the executable jar of " + name + " is missing: " + jar
                     + "; build it with ./mvnw -DskipTests package");
@@ -74,7 +74,7 @@ public final class ServiceProcess {
     }
 
     /** Waits until the readiness probe answers UP; fails early when the process exits. */
-    void awaitReady(Duration timeout) throws InterruptedException {
+    public void awaitReady(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         URI readiness = URI.create("http://127.0.0.1:" + managementPort + "/actuator/health/readiness");
         while (System.nanoTime() < deadline) {
@@ -107,7 +107,7 @@ public final class ServiceProcess {
     }
 
     /** Asks the service to shut down gracefully and kills it after {@code grace}. */
-    void stop(Duration grace) {
+    public void stop(Duration grace) {
         if (process == null || !process.isAlive()) {
             return;
         }
