@@ -180,7 +180,7 @@ public final class PlanParser {
         } else {
             values.add(reader.read(node, field));
         }
-        return List.copyOf(values);
+        return java.util.Collections.unmodifiableList(values);
     }
 
     private List<Integer> positiveInts(JsonNode axes, String name, List<Integer> defaults) {
