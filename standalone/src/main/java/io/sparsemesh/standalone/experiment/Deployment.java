@@ -25,25 +25,25 @@ public final class Deployment implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration STOP_GRACE = Duration.ofSeconds(20);
 
-    private final List<ServiceProcess> processes = new ArrayList<>();
-    private ProcessMesh mesh;
+    private final List<ServiceProcess> processes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile ProcessMesh mesh;
+    private volatile boolean closed;
     private int routerPort;
 
     /**
-     * Starts the services of {@code point} serving {@code model}.
+     * Starts the services of {@code point} serving {@code model}. Call {@link #close()} from another
+     * thread to abort a start: the processes started so far are stopped and the start fails.
      *
      * @param densePlacement ROUTER or SHARDS, where dense FFNs run in the mesh
      */
-    public static Deployment start(SweepPoint point, Path home, Path model, boolean hasTokenizer, String densePlacement,
-                                   int contextLength, Path logDirectory) throws Exception {
-        Deployment deployment = new Deployment();
+    public void start(SweepPoint point, Path home, Path model, boolean hasTokenizer, String densePlacement,
+                      int contextLength, Path logDirectory) throws Exception {
         try {
-            deployment.startProcesses(point, home, model, hasTokenizer, densePlacement, contextLength, logDirectory);
+            startProcesses(point, home, model, hasTokenizer, densePlacement, contextLength, logDirectory);
         } catch (Exception e) {
-            deployment.close();
+            close();
             throw e;
         }
-        return deployment;
     }
 
     private void startProcesses(SweepPoint point, Path home, Path model, boolean hasTokenizer, String densePlacement,
@@ -63,6 +63,7 @@ public final class Deployment implements AutoCloseable {
             ServiceProcess engine = new ServiceProcess("router", home.resolve("router-service/target/router-service-0.1.0-SNAPSHOT-exec.jar"),
                     arguments, routerPort, logDirectory);
             processes.add(engine);
+            checkOpen();
             engine.start(ProcessMesh.jvmOptions());
             engine.awaitReady(READY_TIMEOUT);
             return;
@@ -70,8 +71,16 @@ public final class Deployment implements AutoCloseable {
         MeshTopology topology = new MeshTopology(model, hasTokenizer, point.attentionReplicas(), point.shards(),
                 point.replicas(), point.wireDtype().toUpperCase(Locale.ROOT), densePlacement, contextLength);
         mesh = new ProcessMesh(home, logDirectory);
+        checkOpen();
         mesh.start(topology, router);
         processes.addAll(mesh.processes());
+        checkOpen();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the deployment was closed while it started");
+        }
     }
 
     public int routerPort() {
@@ -88,7 +97,8 @@ public final class Deployment implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         if (mesh != null) {
             mesh.close();
         } else {

@@ -114,11 +114,12 @@ public final class ExperimentRunner {
                 Path logs = store.directory().resolve("logs").resolve(deploymentKey(first) + "-rep" + rep);
                 progress.starting("starting " + topologyLabel(first) + ", repetition " + (rep + 1));
                 long startNanos = System.nanoTime();
-                try (Deployment deployment = Deployment.start(first, home, model, tokenizer != null, densePlacement, context, logs)) {
+                try (Deployment deployment = new Deployment()) {
                     running = deployment;
                     if (stopping) {
                         break sweep;
                     }
+                    deployment.start(first, home, model, tokenizer != null, densePlacement, context, logs);
                     for (SweepPoint point : todo) {
                         progress.starting(point.label() + ", repetition " + (rep + 1));
                         List<RequestShape> warmup = shapes(prompts, replay, point, plan.warmupRequests(), context);

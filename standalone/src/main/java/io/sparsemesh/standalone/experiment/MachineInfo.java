@@ -15,10 +15,6 @@ record MachineInfo(int cores, String cpu, long memoryBytes, String jdk, String o
                 loadBefore, loadAverage());
     }
 
-    MachineInfo withLoadAfter(String after) {
-        return new MachineInfo(cores, cpu, memoryBytes, jdk, os, loadBefore, after);
-    }
-
     /** Returns the 1, 5 and 15 minute load averages from /proc/loadavg, or "unknown". */
     static String loadAverage() {
         try {

@@ -22,8 +22,8 @@ final class Progress {
         this.done = alreadyDone;
     }
 
-    void starting(String what) {
-        out.println(line(what));
+    void starting(String activity) {
+        out.println(line(activity));
     }
 
     void finished(long nanos) {
@@ -32,16 +32,11 @@ final class Progress {
         measuredNanos += nanos;
     }
 
-    /** Counts a run found already measured in the results directory. */
-    void skipped() {
-        done++;
-    }
-
-    String line(String what) {
+    String line(String activity) {
         int filled = total == 0 ? WIDTH : done * WIDTH / total;
         String bar = "#".repeat(filled) + ".".repeat(WIDTH - filled);
         String eta = measuredHere == 0 ? "estimating" : "~" + duration((long) ((double) measuredNanos / measuredHere * (total - done))) + " left";
-        return "[%s] %d/%d %s | %s".formatted(bar, done, total, eta, what);
+        return "[%s] %d/%d %s | %s".formatted(bar, done, total, eta, activity);
     }
 
     static String duration(long nanos) {
