@@ -29,6 +29,7 @@ public final class Deployment implements AutoCloseable {
     private volatile ProcessMesh mesh;
     private volatile boolean closed;
     private int routerPort;
+    private int routerGrpcPort;
 
     /**
      * Starts the services of {@code point} serving {@code model}. Call {@link #close()} from another
@@ -51,7 +52,8 @@ public final class Deployment implements AutoCloseable {
         routerPort = ProcessMesh.freePort();
         Map<String, String> router = new LinkedHashMap<>();
         router.put("server.port", Integer.toString(routerPort));
-        router.put("spring.grpc.server.port", Integer.toString(ProcessMesh.freePort()));
+        routerGrpcPort = ProcessMesh.freePort();
+        router.put("spring.grpc.server.port", Integer.toString(routerGrpcPort));
         router.put("sparsemesh.router.model-id", MODEL_ID);
         router.put("sparsemesh.router.scheduler.context-length", Integer.toString(contextLength));
 
@@ -85,6 +87,10 @@ public final class Deployment implements AutoCloseable {
 
     public int routerPort() {
         return routerPort;
+    }
+
+    public int routerGrpcPort() {
+        return routerGrpcPort;
     }
 
     /** Probes of every running service, the router last. */

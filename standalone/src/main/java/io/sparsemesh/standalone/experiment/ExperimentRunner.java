@@ -95,7 +95,8 @@ public final class ExperimentRunner {
             console.printf("Resuming: %d of %d runs already in %s%n", alreadyDone, total, store.directory());
         }
         int experts = config.moe() == null ? 0 : config.moe().numRoutedExperts();
-        PointMeasurement measurement = new PointMeasurement(plan.workload().arrival(), config.numLayers(), experts);
+        PointMeasurement measurement = new PointMeasurement(plan.workload().arrival(),
+                tokenizer == null ? LoadGenerator.Api.GRPC : LoadGenerator.Api.HTTP, config.numLayers(), experts);
         String densePlacement = config.moe() == null ? "SHARDS" : "ROUTER";
 
         sweep:

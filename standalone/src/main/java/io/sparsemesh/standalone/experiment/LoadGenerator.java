@@ -1,5 +1,13 @@
 package io.sparsemesh.standalone.experiment;
 
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
+import io.sparsemesh.protocol.v1.GenerateRequest;
+import io.sparsemesh.protocol.v1.GenerateResponse;
+import io.sparsemesh.protocol.v1.GenerationGrpc;
+import io.sparsemesh.protocol.v1.SamplingOptions;
+import io.sparsemesh.protocol.v1.TokenIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -24,11 +32,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
- * Sends streaming {@code POST /v1/completions} requests to a router and records when each one
- * started, when its first token arrived and when it ended. Prompts go as token ids with
- * {@code ignore_eos} so every request generates exactly its {@code max_tokens}.
+ * Sends streaming generation requests to a router and records when each one started, when its
+ * first token arrived and when it ended. Prompts go as token ids with {@code ignore_eos} so every
+ * request generates exactly its {@code max_tokens}. Requests use the OpenAI-compatible
+ * {@code POST /v1/completions} or, for a model without a tokenizer (whose HTTP stream carries no
+ * per-token chunks because every token's text is empty), the gRPC {@code Generation} API, which
+ * streams token ids.
  */
-public final class LoadGenerator {
+public final class LoadGenerator implements AutoCloseable {
+
+    /** The router API requests go to. */
+    public enum Api { HTTP, GRPC }
 
     private static final Logger log = LoggerFactory.getLogger(LoadGenerator.class);
     private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(5);
@@ -41,10 +55,24 @@ public final class LoadGenerator {
             .build();
     private final JsonMapper json = JsonMapper.builder().build();
 
+    private final Api api;
+    private final ManagedChannel channel;
+
     /** @param model the model id the router serves, sent as {@code model} */
-    public LoadGenerator(int routerPort, String model) {
-        this.completions = URI.create("http://127.0.0.1:" + routerPort + "/v1/completions");
+    public LoadGenerator(Api api, int routerHttpPort, int routerGrpcPort, String model) {
+        this.api = api;
+        this.completions = URI.create("http://127.0.0.1:" + routerHttpPort + "/v1/completions");
         this.model = model;
+        this.channel = api == Api.GRPC
+                ? ManagedChannelBuilder.forAddress("127.0.0.1", routerGrpcPort).usePlaintext().build()
+                : null;
+    }
+
+    @Override
+    public void close() {
+        if (channel != null) {
+            channel.shutdownNow();
+        }
     }
 
     /** Runs {@code requests} with {@code clients} clients, each sending its next request when the last one ends. */
@@ -105,6 +133,40 @@ public final class LoadGenerator {
 
     /** Sends one streaming request; a failure is returned as a sample with an error, not thrown. */
     RequestSample send(RequestShape shape, long origin) {
+        return api == Api.GRPC ? sendGrpc(shape, origin) : sendHttp(shape, origin);
+    }
+
+    private RequestSample sendGrpc(RequestShape shape, long origin) {
+        long start = System.nanoTime() - origin;
+        long firstToken = -1;
+        int tokens = 0;
+        GenerateRequest request = GenerateRequest.newBuilder()
+                .setModel(model)
+                .setPromptIds(TokenIds.newBuilder().addAllIds(java.util.Arrays.stream(shape.promptIds()).boxed().toList()))
+                .setSampling(SamplingOptions.newBuilder().setMaxTokens(shape.maxTokens()).setIgnoreEos(true))
+                .build();
+        try {
+            Iterator<GenerateResponse> events = GenerationGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(REQUEST_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                    .generate(request);
+            while (events.hasNext()) {
+                GenerateResponse event = events.next();
+                if (event.hasChunk() && event.getChunk().getIdsCount() > 0) {
+                    if (firstToken < 0) {
+                        firstToken = System.nanoTime() - origin;
+                    }
+                    tokens += event.getChunk().getIdsCount();
+                }
+            }
+        } catch (StatusRuntimeException e) {
+            log.warn("Request failed: {}", e.getStatus());
+            return new RequestSample(start, firstToken, System.nanoTime() - origin, tokens, e.getStatus().toString());
+        }
+        return new RequestSample(start, firstToken, System.nanoTime() - origin, tokens,
+                firstToken < 0 ? "no token received" : null);
+    }
+
+    private RequestSample sendHttp(RequestShape shape, long origin) {
         long start = System.nanoTime() - origin;
         long firstToken = -1;
         int tokens = 0;

@@ -16,6 +16,7 @@ final class PointMeasurement {
     private static final long SAMPLE_PERIOD_MILLIS = 500;
 
     private final ExperimentPlan.Arrival arrival;
+    private final LoadGenerator.Api api;
     private final int layers;
     private final int experts;
 
@@ -23,15 +24,23 @@ final class PointMeasurement {
      * @param layers  the model's layers, for the per-hop figures
      * @param experts the model's routed experts, 0 for a dense model
      */
-    PointMeasurement(ExperimentPlan.Arrival arrival, int layers, int experts) {
+    PointMeasurement(ExperimentPlan.Arrival arrival, LoadGenerator.Api api, int layers, int experts) {
         this.arrival = arrival;
+        this.api = api;
         this.layers = layers;
         this.experts = experts;
     }
 
     PointResult measure(Deployment deployment, SweepPoint point, int repetition, List<RequestShape> warmup,
                         List<RequestShape> requests) throws InterruptedException {
-        LoadGenerator load = new LoadGenerator(deployment.routerPort(), Deployment.MODEL_ID);
+        try (LoadGenerator load = new LoadGenerator(api, deployment.routerPort(), deployment.routerGrpcPort(),
+                Deployment.MODEL_ID)) {
+            return measure(load, deployment, point, repetition, warmup, requests);
+        }
+    }
+
+    private PointResult measure(LoadGenerator load, Deployment deployment, SweepPoint point, int repetition,
+                                List<RequestShape> warmup, List<RequestShape> requests) throws InterruptedException {
         if (!warmup.isEmpty()) {
             load.closedLoop(warmup, (int) Math.max(1, Math.min(point.load(), warmup.size())));
         }

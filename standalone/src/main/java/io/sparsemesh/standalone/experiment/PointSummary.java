@@ -1,6 +1,7 @@
 package io.sparsemesh.standalone.experiment;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,10 +18,19 @@ public record PointSummary(PointResult first, int repetitions, double tokensPerS
                            double tpotP99Spread, double hopMs, double hopOverheadMs, double expertImbalance,
                            double shardImbalance, double engineRatio, String bottleneck) {
 
-    /** Groups {@code results} by point, in the order of first appearance. */
+    /** Reports points engine first, then by topology and index variant, then by request shape and load. */
+    private static final Comparator<PointResult> ORDER = Comparator.comparing((PointResult r) -> !r.kind().equals("engine"))
+            .thenComparingInt(PointResult::shards).thenComparingInt(PointResult::replicas)
+            .thenComparingInt(PointResult::attentionReplicas).thenComparing(PointResult::wireDtype)
+            .thenComparing(PointResult::indexVariant).thenComparingInt(PointResult::promptTokens)
+            .thenComparingInt(PointResult::outputTokens).thenComparingDouble(PointResult::load);
+
+    /** Groups {@code results} by point, in the order of {@link #ORDER}. */
     public static List<PointSummary> of(List<PointResult> results) {
+        List<PointResult> sorted = new ArrayList<>(results);
+        sorted.sort(ORDER);
         Map<String, List<PointResult>> byPoint = new LinkedHashMap<>();
-        for (PointResult result : results) {
+        for (PointResult result : sorted) {
             byPoint.computeIfAbsent(result.pointId(), id -> new ArrayList<>()).add(result);
         }
         Map<String, Double> engineTokens = new LinkedHashMap<>();
