@@ -7,6 +7,7 @@ import io.sparsemesh.core.engine.GenerationRequest;
 import io.sparsemesh.core.engine.GenerationStats;
 import io.sparsemesh.core.engine.Scheduler;
 import io.sparsemesh.core.sampling.StopStringMatcher;
+import io.sparsemesh.router.log.GenerationEventsDecorator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,12 +24,20 @@ public final class GenerationService {
     private final Scheduler scheduler;
     private final TextCodec codec;
     private final int vocabSize;
+    private final GenerationEventsDecorator decorator;
 
     public GenerationService(String modelId, Scheduler scheduler, TextCodec codec, int vocabSize) {
+        this(modelId, scheduler, codec, vocabSize, GenerationEventsDecorator.none());
+    }
+
+    /** @param decorator wraps each accepted generation's events, e.g. to log it */
+    public GenerationService(String modelId, Scheduler scheduler, TextCodec codec, int vocabSize,
+                             GenerationEventsDecorator decorator) {
         this.modelId = modelId;
         this.scheduler = scheduler;
         this.codec = codec;
         this.vocabSize = vocabSize;
+        this.decorator = decorator;
     }
 
     public String modelId() {
@@ -66,6 +75,7 @@ public final class GenerationService {
                             + " tokens including the output; shorten the prompt to at most " + (context - 1) + " tokens");
         }
 
+        events = decorator.decorate(command, events);
         events.started(prompt.length);
         GenerationRequest request = new GenerationRequest(command.requestId(), prompt, command.sampling());
         log.debug("Request {} starts with {} prompt tokens", command.requestId(), prompt.length);

@@ -18,6 +18,7 @@ import io.sparsemesh.core.moe.ShardLayout;
 import io.sparsemesh.core.tokenizer.Tokenizers;
 import io.sparsemesh.core.tokenizer.chat.ChatTemplates;
 import io.sparsemesh.protocol.v1.WireDType;
+import io.sparsemesh.router.log.GenerationEventsDecorator;
 import io.sparsemesh.transport.attention.AttentionReplica;
 import io.sparsemesh.transport.attention.RemoteAttention;
 import io.sparsemesh.transport.attention.RemoteAttentionOptions;
@@ -118,8 +119,10 @@ class RouterConfiguration {
 
     @Bean(destroyMethod = "close")
     Scheduler scheduler(RouterProperties properties, ModelCheckpoint checkpoint, AttentionBackend attention,
-                        ExpertBackend experts, EngineOptions options, RouterMetrics metrics) {
-        Transformer model = TransformerLoader.loadRouter(checkpoint.config(), checkpoint.store(), attention, experts,
+                        ExpertBackend experts, EngineOptions options, RouterMetrics metrics, MeterRegistry registry) {
+        int layers = checkpoint.config().numLayers();
+        Transformer model = TransformerLoader.loadRouter(checkpoint.config(), checkpoint.store(),
+                HopTimers.timed(attention, registry, layers), HopTimers.timed(experts, registry, layers),
                 properties.mesh().densePlacement(), metrics);
         return new Scheduler(model, options, metrics);
     }
@@ -145,8 +148,9 @@ class RouterConfiguration {
 
     @Bean
     GenerationService generationService(RouterProperties properties, Scheduler scheduler, TextCodec codec,
-                                        ModelCheckpoint checkpoint) {
-        return new GenerationService(properties.resolvedModelId(), scheduler, codec, checkpoint.config().vocabSize());
+                                        ModelCheckpoint checkpoint, GenerationEventsDecorator generationLog) {
+        return new GenerationService(properties.resolvedModelId(), scheduler, codec, checkpoint.config().vocabSize(),
+                generationLog);
     }
 
     @Bean

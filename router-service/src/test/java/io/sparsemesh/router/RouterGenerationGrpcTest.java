@@ -146,6 +146,8 @@ class RouterGenerationGrpcTest {
         assertEquals(200, response.statusCode());
         assertTrue(response.body().contains("sparsemesh_router_step_rows"), "step rows metric");
         assertTrue(response.body().contains("sparsemesh_router_queue_depth"), "queue depth metric");
+        assertTrue(response.body().contains("sparsemesh_router_hop_duration_seconds_count{component=\"attention\",layer=\"4\"}"),
+                "per-layer attention hop timer");
     }
 
     private static GenerationGrpc.GenerationBlockingStub stub() {

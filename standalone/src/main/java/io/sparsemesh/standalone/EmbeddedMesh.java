@@ -2,6 +2,7 @@ package io.sparsemesh.standalone;
 
 import io.sparsemesh.attention.AttentionServiceApplication;
 import io.sparsemesh.expert.ExpertServiceApplication;
+import io.sparsemesh.gateway.GatewayApplication;
 import io.sparsemesh.router.RouterServiceApplication;
 import io.sparsemesh.tokenizer.TokenizerServiceApplication;
 import org.slf4j.Logger;
@@ -24,6 +25,21 @@ final class EmbeddedMesh implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedMesh.class);
 
+    /**
+     * Settings for every context but the gateway's: the gateway's jars share the class path, so its
+     * auto-configuration and its Redis health indicator are switched off where they do not belong.
+     */
+    private static final Map<String, String> NOT_A_GATEWAY = Map.of(
+            "spring.cloud.gateway.server.webflux.enabled", "false",
+            "spring.autoconfigure.exclude", String.join(",",
+                    "org.springframework.cloud.gateway.config.GatewayAutoConfiguration",
+                    "org.springframework.cloud.gateway.config.GatewayRedisAutoConfiguration",
+                    "org.springframework.cloud.gateway.config.GatewayClassPathWarningAutoConfiguration",
+                    "org.springframework.cloud.gateway.config.GatewayMetricsAutoConfiguration",
+                    "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
+                    "org.springframework.boot.data.redis.autoconfigure.DataRedisReactiveAutoConfiguration"),
+            "management.health.redis.enabled", "false");
+
     private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
 
     /** Starts the services of {@code topology}, then the router with {@code routerOverrides} on top. */
@@ -38,20 +54,34 @@ final class EmbeddedMesh implements AutoCloseable {
         });
         for (MeshTopology.Service service : services) {
             log.info("Starting {} in process", service.name());
+            Map<String, String> properties = new HashMap<>(service.properties());
+            properties.putAll(NOT_A_GATEWAY);
             contexts.add(new SpringApplicationBuilder(applicationClass(service.module()))
                     .web(WebApplicationType.NONE)
-                    .properties(asProperties(service.properties()))
-                    .run());
+                    .run(arguments(service.module(), properties)));
         }
 
         Map<String, String> router = new HashMap<>(topology.routerProperties(services));
         router.putAll(routerOverrides);
         router.put("spring.application.name", "router");
+        router.putAll(NOT_A_GATEWAY);
         log.info("Starting the router");
         contexts.add(new SpringApplicationBuilder(RouterServiceApplication.class)
                 .web(WebApplicationType.SERVLET)
-                .properties(asProperties(router))
-                .run());
+                .run(arguments("router-service", router)));
+    }
+
+    /** Starts the gateway in front of the router, as a reactive application context. */
+    void startGateway(Map<String, String> properties) {
+        log.info("Starting the gateway");
+        Map<String, String> gateway = new HashMap<>(properties);
+        // The router's Tomcat shares the class path; the gateway runs on Reactor Netty as it does alone.
+        gateway.put("spring.autoconfigure.exclude", String.join(",",
+                "org.springframework.boot.tomcat.autoconfigure.actuate.web.server.TomcatReactiveManagementContextAutoConfiguration",
+                "org.springframework.boot.tomcat.autoconfigure.reactive.TomcatReactiveWebServerAutoConfiguration"));
+        contexts.add(new SpringApplicationBuilder(GatewayApplication.class)
+                .web(WebApplicationType.REACTIVE)
+                .run(arguments("gateway", gateway)));
     }
 
     private static Class<?> applicationClass(String module) {
@@ -63,8 +93,16 @@ final class EmbeddedMesh implements AutoCloseable {
         };
     }
 
-    private static Map<String, Object> asProperties(Map<String, String> properties) {
-        return new HashMap<>(properties);
+    /**
+     * Returns {@code properties} as command-line arguments, which override the module's defaults.
+     * Every module's {@code application.yaml} is on this class path and only one of them would be
+     * found, so each context reads its own defaults file, {@code sparsemesh-<module>.yaml}, instead.
+     */
+    private static String[] arguments(String module, Map<String, String> properties) {
+        List<String> arguments = new ArrayList<>();
+        arguments.add("--spring.config.name=sparsemesh-" + module);
+        properties.forEach((key, value) -> arguments.add("--" + key + "=" + value));
+        return arguments.toArray(String[]::new);
     }
 
     /** Stops the router first, then the services, so no request reaches a stopped service. */

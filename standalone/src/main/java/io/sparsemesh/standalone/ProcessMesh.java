@@ -62,7 +62,16 @@ public final class ProcessMesh implements AutoCloseable {
         routerProcess.awaitReady(READY_TIMEOUT);
     }
 
-    /** The running processes, router last. */
+    /** Starts the gateway's executable jar and waits until it is ready on {@code managementPort}. */
+    void startGateway(Map<String, String> properties, int managementPort) throws IOException, InterruptedException {
+        ServiceProcess gateway = new ServiceProcess("gateway", jar("gateway"), asArguments(properties), managementPort,
+                logDirectory);
+        gateway.start(jvmOptions());
+        processes.add(gateway);
+        gateway.awaitReady(READY_TIMEOUT);
+    }
+
+    /** The running processes, in start order. */
     public List<ServiceProcess> processes() {
         return List.copyOf(processes);
     }

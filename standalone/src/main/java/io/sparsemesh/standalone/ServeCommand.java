@@ -4,6 +4,7 @@ import io.sparsemesh.core.checkpoint.Checkpoints;
 import io.sparsemesh.core.checkpoint.ModelCheckpoint;
 import io.sparsemesh.core.config.ModelConfig;
 import io.sparsemesh.core.engine.LocalEngine;
+import io.sparsemesh.log.broker.EmbeddedKafkaBroker;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -22,7 +23,8 @@ import java.util.concurrent.CountDownLatch;
  * over in-process gRPC (the default) or every service as its own process on loopback ports.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Start the whole mesh: tokenizer, attention, expert shards and router (OpenAI API on 127.0.0.1:8081).")
+        description = "Start the whole mesh: tokenizer, attention, expert shards, router and gateway (OpenAI API on"
+                + " 127.0.0.1:8080), with a Kafka broker for the request log.")
 final class ServeCommand implements Callable<Integer> {
 
     @Spec
@@ -53,6 +55,14 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--context", paramLabel = "N", description = "Context length in tokens (default: the model's, at most 4096).")
     private Integer contextLength;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080",
+            description = "Port of the gateway, the mesh's public OpenAI-compatible API, on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
+    private int gatewayPort;
+
+    @Option(names = "--kafka-bootstrap-servers", paramLabel = "HOST:PORT",
+            description = "Write the request log to this Kafka cluster instead of starting a broker in this process.")
+    private String kafkaBootstrapServers;
 
     @Option(names = "--router-port", paramLabel = "PORT", defaultValue = "8081",
             description = "HTTP port of the router's OpenAI-compatible API on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
@@ -87,15 +97,39 @@ final class ServeCommand implements Callable<Integer> {
         MeshTopology topology = new MeshTopology(modelPath, hasTokenizer, attentionReplicas, shards, replicas, dtype, densePlacement,
                 context);
 
-        Map<String, String> router = new LinkedHashMap<>();
+        Path home = Path.of(System.getProperty("sparsemesh.home", "."));
+        EmbeddedKafkaBroker broker = null;
+        String bootstrapServers = kafkaBootstrapServers;
+        if (bootstrapServers == null) {
+            broker = startBroker();
+            bootstrapServers = broker.bootstrapServers();
+        }
+        Map<String, String> logSettings = Map.of("sparsemesh.log.kafka.bootstrap-servers", bootstrapServers);
+
+        Map<String, String> router = new LinkedHashMap<>(logSettings);
         router.put("server.port", Integer.toString(routerPort));
         router.put("spring.grpc.server.port", Integer.toString(routerGrpcPort));
 
+        ApiKey apiKey = ApiKey.fromEnvironmentOrNew();
+        int gatewayManagementPort = ProcessMesh.freePort();
+        Map<String, String> gateway = new LinkedHashMap<>(logSettings);
+        gateway.put("server.port", Integer.toString(gatewayPort));
+        gateway.put("management.server.port", Integer.toString(gatewayManagementPort));
+        gateway.put("sparsemesh.gateway.router-uri", "http://127.0.0.1:" + routerPort);
+        gateway.put("sparsemesh.gateway.api-keys[0].id", "standalone");
+        gateway.put("sparsemesh.gateway.api-keys[0].sha256", apiKey.sha256());
+        gateway.put("sparsemesh.gateway.api-keys[0].replenish-rate", "50");
+        gateway.put("sparsemesh.gateway.api-keys[0].burst-capacity", "100");
+
         CountDownLatch stopped = new CountDownLatch(1);
-        AutoCloseable mesh = start(topology, router);
+        AutoCloseable mesh = start(topology, router, gateway, gatewayManagementPort, home);
+        EmbeddedKafkaBroker startedBroker = broker;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 mesh.close();
+                if (startedBroker != null) {
+                    startedBroker.close();
+                }
             } catch (Exception e) {
                 System.err.println("Failed to stop the mesh cleanly: " + e);
             }
@@ -103,23 +137,63 @@ final class ServeCommand implements Callable<Integer> {
         }, "sparsemesh-shutdown"));
 
         System.err.printf("%nsparsemesh is serving %s (%s) in %s mode: %d attention replica(s), %d expert shard(s) x %d"
-                        + " replica(s), %s on the wire.%n  OpenAI API: http://127.0.0.1:%d/v1%n  Generation gRPC:"
-                        + " 127.0.0.1:%d%nPress Ctrl-C to stop.%n", modelPath.getFileName(), config.architecture(), mode,
-                attentionReplicas, shards, replicas, dtype.toLowerCase(Locale.ROOT), routerPort, routerGrpcPort);
+                        + " replica(s), %s on the wire.%n  OpenAI API (gateway): http://127.0.0.1:%d/v1%n"
+                        + "  Router, internal: http://127.0.0.1:%d/v1 and gRPC 127.0.0.1:%d%n  Kafka request log: %s%n",
+                modelPath.getFileName(), config.architecture(), mode, attentionReplicas, shards, replicas,
+                dtype.toLowerCase(Locale.ROOT), gatewayPort, routerPort, routerGrpcPort, bootstrapServers);
+        if (apiKey.generated()) {
+            System.err.printf("  API key (shown once; set %s to choose your own): %s%n", ApiKey.ENVIRONMENT_VARIABLE,
+                    apiKey.value());
+        } else {
+            System.err.printf("  API key: the value of %s%n", ApiKey.ENVIRONMENT_VARIABLE);
+        }
+        System.err.println("Press Ctrl-C to stop.");
         stopped.await();
         return 0;
     }
 
-    private AutoCloseable start(MeshTopology topology, Map<String, String> router) throws Exception {
+    /**
+     * Starts a KRaft broker on 127.0.0.1:9092 (9093 for its controller), or on free ports when
+     * those are taken. Its data lives in a new temporary directory: a broker restarted on the data
+     * of one that was killed waits for the old registration to expire before it serves.
+     */
+    private static EmbeddedKafkaBroker startBroker() throws java.io.IOException {
+        Path dataDirectory = java.nio.file.Files.createTempDirectory("sparsemesh-kafka-");
+        EmbeddedKafkaBroker broker = portsFree(9092, 9093)
+                ? new EmbeddedKafkaBroker(dataDirectory, 9092, 9093)
+                : EmbeddedKafkaBroker.onFreePorts(dataDirectory);
+        broker.start();
+        return broker;
+    }
+
+    private static boolean portsFree(int... ports) {
+        for (int port : ports) {
+            try (java.net.ServerSocket socket = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                socket.setReuseAddress(true);
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private AutoCloseable start(MeshTopology topology, Map<String, String> router, Map<String, String> gateway,
+                                int gatewayManagementPort, Path home) throws Exception {
         if (mode == Mode.embedded) {
             EmbeddedMesh mesh = new EmbeddedMesh();
-            mesh.start(topology, router);
+            try {
+                mesh.start(topology, router);
+                mesh.startGateway(gateway);
+            } catch (RuntimeException e) {
+                mesh.close();
+                throw e;
+            }
             return mesh;
         }
-        Path home = Path.of(System.getProperty("sparsemesh.home", "."));
         ProcessMesh mesh = new ProcessMesh(home, home.resolve("target").resolve("sparsemesh-logs"));
         try {
             mesh.start(topology, router);
+            mesh.startGateway(gateway, gatewayManagementPort);
         } catch (Exception e) {
             mesh.close();
             throw e;

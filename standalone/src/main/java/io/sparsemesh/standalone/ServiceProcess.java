@@ -102,6 +102,14 @@ public final class ServiceProcess {
         return process == null ? -1 : process.pid();
     }
 
+    /** Kills the process at once (SIGKILL), as a crash would. */
+    void kill() throws InterruptedException {
+        if (process != null) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            log.info("Killed {}", name);
+        }
+    }
+
     public boolean isAlive() {
         return process != null && process.isAlive();
     }

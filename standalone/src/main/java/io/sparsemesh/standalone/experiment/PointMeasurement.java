@@ -84,8 +84,17 @@ final class PointMeasurement {
                 ? deltas.services("expert", "sparsemesh_expert_request_latency_seconds_sum") / expertCalls * 1e3 : Double.NaN;
         boolean mesh = point.kind() == SweepPoint.Kind.MESH;
         double hopMs = mesh ? stepMs / (2.0 * layers) : Double.NaN;
-        double overheadMs = mesh ? (stepMs - layers * (attentionMs + (Double.isNaN(expertMs) ? 0 : expertMs))) / (2.0 * layers)
-                : Double.NaN;
+        double attentionHopMs = deltas.routerHopMs("attention");
+        double expertHopMs = deltas.routerHopMs("experts", "dense");
+        double overheadMs;
+        if (!mesh) {
+            overheadMs = Double.NaN;
+        } else if (!Double.isNaN(attentionHopMs) && !Double.isNaN(expertHopMs)) {
+            // the router's own round-trip timers, minus the compute the services time themselves
+            overheadMs = ((attentionHopMs - attentionMs) + (expertHopMs - expertMs)) / 2;
+        } else {
+            overheadMs = (stepMs - layers * (attentionMs + (Double.isNaN(expertMs) ? 0 : expertMs))) / (2.0 * layers);
+        }
 
         double[] expertTokens = deltas.routerByIndex("sparsemesh_router_expert_tokens_total", "expert", experts);
         double[] shardTokens = mesh
@@ -109,7 +118,7 @@ final class PointMeasurement {
                 outputTokens / wall, ok.size() / wall,
                 Stats.percentile(ttft, 50), Stats.percentile(ttft, 90), Stats.percentile(ttft, 99),
                 Stats.percentile(tpot, 50), Stats.percentile(tpot, 90), Stats.percentile(tpot, 99),
-                stepMs, hopMs, attentionMs, expertMs, overheadMs, indexerRuns, indexerReuses, sampler.kvBytesPerToken(),
+                stepMs, hopMs, attentionHopMs, expertHopMs, attentionMs, expertMs, overheadMs, indexerRuns, indexerReuses, sampler.kvBytesPerToken(),
                 expertTokens, shardTokens, Stats.imbalance(expertTokens), Stats.imbalance(shardTokens), components,
                 bottleneck, firstError);
     }
@@ -117,15 +126,42 @@ final class PointMeasurement {
     /** Counter differences between two readings of every service. */
     private record Deltas(List<ServiceProbe> probes, List<ServiceProbe.Reading> before, List<ServiceProbe.Reading> after) {
 
+        private int routerIndex() {
+            for (int i = 0; i < probes.size(); i++) {
+                if (probes.get(i).component().equals("router")) {
+                    return i;
+                }
+            }
+            throw new IllegalStateException("no router among " + probes);
+        }
+
         double router(String metric) {
-            int last = probes.size() - 1;
-            return after.get(last).metrics().sum(metric) - before.get(last).metrics().sum(metric);
+            int router = routerIndex();
+            return after.get(router).metrics().sum(metric) - before.get(router).metrics().sum(metric);
+        }
+
+        /**
+         * Returns the mean of the router's {@code sparsemesh_router_hop_duration_seconds} over the
+         * given components and every layer, in ms, or NaN when the router has no such timer.
+         */
+        double routerHopMs(String... components) {
+            int router = routerIndex();
+            double seconds = 0;
+            double count = 0;
+            for (String component : components) {
+                java.util.function.Predicate<String> tagged = key -> component.equals(PrometheusText.label(key, "component"));
+                seconds += after.get(router).metrics().sum("sparsemesh_router_hop_duration_seconds_sum", tagged)
+                        - before.get(router).metrics().sum("sparsemesh_router_hop_duration_seconds_sum", tagged);
+                count += after.get(router).metrics().sum("sparsemesh_router_hop_duration_seconds_count", tagged)
+                        - before.get(router).metrics().sum("sparsemesh_router_hop_duration_seconds_count", tagged);
+            }
+            return count > 0 ? seconds / count * 1e3 : Double.NaN;
         }
 
         double[] routerByIndex(String metric, String label, int size) {
-            int last = probes.size() - 1;
-            return subtract(after.get(last).metrics().byIndex(metric, label, size),
-                    before.get(last).metrics().byIndex(metric, label, size));
+            int router = routerIndex();
+            return subtract(after.get(router).metrics().byIndex(metric, label, size),
+                    before.get(router).metrics().byIndex(metric, label, size));
         }
 
         /** Sums {@code metric} over every service whose name starts with {@code prefix}. */

@@ -9,10 +9,13 @@ import java.util.List;
  * @param stepMs           mean router step over every layer
  * @param hopMs            {@code stepMs / (2 × layers)}: the mean cost of one router↔service hop
  *                         including the service's compute
+ * @param attentionHopMs   mean round trip of one attention hop, from the router's hop timer
+ * @param expertHopMs      mean round trip of one expert (routed or dense FFN) hop, from the router's hop timer
  * @param attentionCallMs  mean compute time of one attention call, measured in the attention service
  * @param expertCallMs     mean compute time of one expert call, measured in the expert service
- * @param hopOverheadMs    {@code (stepMs − layers × (attentionCallMs + expertCallMs)) / (2 × layers)}:
- *                         transport, codec and router work per hop, outside the services' compute
+ * @param hopOverheadMs    mean of the two hop round trips minus the services' compute per call: transport
+ *                         and codecs per hop; without the router's hop timers,
+ *                         {@code (stepMs − layers × (attentionCallMs + expertCallMs)) / (2 × layers)}
  * @param kvBytesPerToken  attention cache heap per cached token position, the largest value sampled
  * @param expertTokens     tokens routed to each expert (router counter, summed over layers)
  * @param shardTokens      row-expert pairs computed by each expert shard, summed over its replicas
@@ -22,7 +25,8 @@ public record PointResult(String pointId, String kind, int shards, int replicas,
                           String indexVariant, double load, int promptTokens, int outputTokens, int repetition,
                           int requests, int errors, double wallSeconds, double outputTokensPerSecond,
                           double requestsPerSecond, double ttftP50, double ttftP90, double ttftP99, double tpotP50,
-                          double tpotP90, double tpotP99, double stepMs, double hopMs, double attentionCallMs,
+                          double tpotP90, double tpotP99, double stepMs, double hopMs, double attentionHopMs, double expertHopMs,
+                          double attentionCallMs,
                           double expertCallMs, double hopOverheadMs, double indexerRuns, double indexerReuses,
                           double kvBytesPerToken, double[] expertTokens, double[] shardTokens, double expertImbalance,
                           double shardImbalance, List<ComponentUsage> components, String bottleneck,

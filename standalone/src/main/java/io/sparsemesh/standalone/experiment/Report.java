@@ -41,17 +41,18 @@ final class Report {
         }
 
         md.append("\n## Hops, routing and caches (first repetition)\n\n");
-        md.append("`step` is the router's mean forward step over every layer; `hop` is step / (2 × layers);"
-                + " `attention call` and `expert call` are the services' own compute per call; `overhead` is"
-                + " (step − layers × (attention call + expert call)) / (2 × layers): transport, codecs and the"
-                + " router's own work per hop.\n\n");
-        md.append("| point | step ms | hop ms | attention call ms | expert call ms | overhead ms | expert max/mean"
-                + " | shard max/mean | indexer runs | indexer reuses | KV bytes/token |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("`step` is the router's mean forward step over every layer, and `step/2L` is step / (2 × layers)."
+                + " `attention hop` and `expert hop` are the router's own round-trip timers per layer call, and"
+                + " `attention call` and `expert call` the services' compute per call. `overhead` is the mean hop"
+                + " minus the compute: transport and codecs per hop.\n\n");
+        md.append("| point | step ms | step/2L ms | attention hop ms | expert hop ms | attention call ms | expert call ms"
+                + " | overhead ms | expert max/mean | shard max/mean | indexer runs | indexer reuses | KV bytes/token |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (PointSummary s : summaries) {
             PointResult r = s.first();
             md.append("| ").append(r.pointId()).append(" | ").append(f(r.stepMs(), 2)).append(" | ")
-                    .append(f(r.hopMs(), 3)).append(" | ").append(f(r.attentionCallMs(), 3)).append(" | ")
+                    .append(f(r.hopMs(), 3)).append(" | ").append(f(r.attentionHopMs(), 3)).append(" | ")
+                    .append(f(r.expertHopMs(), 3)).append(" | ").append(f(r.attentionCallMs(), 3)).append(" | ")
                     .append(f(r.expertCallMs(), 3)).append(" | ").append(f(r.hopOverheadMs(), 3)).append(" | ")
                     .append(f(r.expertImbalance(), 2)).append(" | ").append(f(r.shardImbalance(), 2)).append(" | ")
                     .append(f(r.indexerRuns(), 0)).append(" | ").append(f(r.indexerReuses(), 0)).append(" | ")

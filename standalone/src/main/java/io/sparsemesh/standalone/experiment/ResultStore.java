@@ -81,7 +81,7 @@ public final class ResultStore {
     static final String CSV_HEADER = "point,kind,shards,replicas,attention_replicas,wire_dtype,index_variant,load,"
             + "prompt_tokens,output_tokens,repetition,requests,errors,wall_s,output_tokens_per_s,requests_per_s,"
             + "ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,tpot_p50_ms,tpot_p90_ms,tpot_p99_ms,step_ms,hop_ms,"
-            + "attention_call_ms,expert_call_ms,hop_overhead_ms,indexer_runs,indexer_reuses,kv_bytes_per_token,"
+            + "attention_hop_ms,expert_hop_ms,attention_call_ms,expert_call_ms,hop_overhead_ms,indexer_runs,indexer_reuses,kv_bytes_per_token,"
             + "expert_imbalance,shard_imbalance,expert_tokens,shard_tokens,cpu_s,rss_mb,bottleneck";
 
     static String csv(List<PointResult> results) {
@@ -94,6 +94,7 @@ public final class ResultStore {
                     Integer.toString(r.errors())));
             for (double value : new double[]{r.wallSeconds(), r.outputTokensPerSecond(), r.requestsPerSecond(),
                     r.ttftP50(), r.ttftP90(), r.ttftP99(), r.tpotP50(), r.tpotP90(), r.tpotP99(), r.stepMs(), r.hopMs(),
+                    r.attentionHopMs(), r.expertHopMs(),
                     r.attentionCallMs(), r.expertCallMs(), r.hopOverheadMs(), r.indexerRuns(), r.indexerReuses(),
                     r.kvBytesPerToken(), r.expertImbalance(), r.shardImbalance()}) {
                 cells.add(number(value));
