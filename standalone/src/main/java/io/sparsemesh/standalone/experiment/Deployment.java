@@ -13,9 +13,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What serves one group of points: the mesh in processes mode with one topology, or the router
- * alone with attention and experts in its own process (the single-process engine baseline). Every
- * process listens on free loopback ports.
+ * The services behind one group of points: the mesh in processes mode with one topology, or the
+ * router alone with attention and experts in its own process (the single-process engine
+ * baseline). Every process listens on free loopback ports.
  */
 public final class Deployment implements AutoCloseable {
 
@@ -93,7 +93,7 @@ public final class Deployment implements AutoCloseable {
         return routerGrpcPort;
     }
 
-    /** Probes of every running service, the router last. */
+    /** Returns a probe of every running service. */
     public List<ServiceProbe> probes() {
         List<ServiceProbe> probes = new ArrayList<>();
         for (ServiceProcess process : processes) {

@@ -17,10 +17,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs a sweep: for each repetition and each group of points sharing a topology and model variant,
- * starts the services, measures every point of the group not yet in the results directory, and
- * stops them; then rewrites the tables, charts and report. {@link #stop()} (from a Ctrl-C hook)
- * ends the sweep after closing the running services; finished runs stay saved.
+ * Runs a sweep. For each repetition and each group of points that share a topology and model
+ * variant, it starts the services, measures the points of the group not yet in the results
+ * directory, and stops them. Then it rewrites the tables, charts and report. {@link #stop()}
+ * (called from the Ctrl-C hook) closes the running services and ends the sweep, and finished runs
+ * stay saved.
  */
 public final class ExperimentRunner {
 

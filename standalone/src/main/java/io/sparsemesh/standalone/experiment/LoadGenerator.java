@@ -159,7 +159,7 @@ public final class LoadGenerator implements AutoCloseable {
                 }
             }
         } catch (StatusRuntimeException e) {
-            log.warn("Request failed: {}", e.getStatus());
+            log.warn("Request to the router's gRPC API failed: {}", e.getStatus());
             return new RequestSample(start, firstToken, System.nanoTime() - origin, tokens, e.getStatus().toString());
         }
         return new RequestSample(start, firstToken, System.nanoTime() - origin, tokens,
@@ -203,7 +203,7 @@ public final class LoadGenerator implements AutoCloseable {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            log.warn("Request failed: {}", e.toString());
+            log.warn("Request to {} failed: {}", completions, e.toString());
             return new RequestSample(start, firstToken, System.nanoTime() - origin, tokens, e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -19,8 +19,8 @@ import java.util.stream.Stream;
 
 /**
  * The results directory of a sweep. Each measured repetition of a point is written at once to
- * {@code points/<point id>-rep<k>.json} (through a temporary file and a rename, so an interrupted
- * write leaves nothing behind); a rerun skips the repetitions found there, which is how a sweep
+ * {@code points/<point id>-rep<k>.json} through a temporary file and a rename, so an interrupted
+ * write leaves no partial result. A rerun skips the repetitions found there, which is how a sweep
  * resumes. {@code results.csv} and {@code results.json} are rebuilt from those files.
  */
 public final class ResultStore {
