@@ -19,21 +19,21 @@ import java.util.Map;
  * @param wireDtype         BF16 or F32 between router and services
  * @param densePlacement    ROUTER or SHARDS: where dense layers' FFNs run
  */
-record MeshTopology(Path model, boolean hasTokenizer, int attentionReplicas, int shards, int replicas,
+public record MeshTopology(Path model, boolean hasTokenizer, int attentionReplicas, int shards, int replicas,
                     String wireDtype, String densePlacement, int contextLength) {
 
     /** One service to start: its module, a name for logs, its properties and its gRPC target. */
-    record Service(String module, String name, Map<String, String> properties, String target) {
+    public record Service(String module, String name, Map<String, String> properties, String target) {
     }
 
     /** Allocates the address of a service: an in-process name or a loopback port. */
-    interface Addresses {
+    public interface Addresses {
 
         /** Returns the properties that make the service listen, and stores its target in {@code target[0]}. */
         Map<String, String> listen(String name, String[] target);
     }
 
-    List<Service> services(Addresses addresses) {
+    public List<Service> services(Addresses addresses) {
         List<Service> services = new ArrayList<>();
         String modelPath = model.toAbsolutePath().toString();
 
@@ -64,7 +64,7 @@ record MeshTopology(Path model, boolean hasTokenizer, int attentionReplicas, int
     }
 
     /** Properties of the router that connect it to {@code services}. */
-    Map<String, String> routerProperties(List<Service> services) {
+    public Map<String, String> routerProperties(List<Service> services) {
         Map<String, String> router = new LinkedHashMap<>();
         router.put("sparsemesh.router.model", model.toAbsolutePath().toString());
         router.put("sparsemesh.router.scheduler.context-length", Integer.toString(contextLength));

@@ -16,7 +16,7 @@ import java.util.Map;
  * Every service of the mesh as its own JVM on loopback ports, started from the modules'
  * executable jars. Services start together; the router starts once they are all ready.
  */
-final class ProcessMesh implements AutoCloseable {
+public final class ProcessMesh implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ProcessMesh.class);
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
@@ -26,12 +26,12 @@ final class ProcessMesh implements AutoCloseable {
     private final Path logDirectory;
     private final List<ServiceProcess> processes = new ArrayList<>();
 
-    ProcessMesh(Path home, Path logDirectory) {
+    public ProcessMesh(Path home, Path logDirectory) {
         this.home = home;
         this.logDirectory = logDirectory;
     }
 
-    void start(MeshTopology topology, Map<String, String> routerProperties) throws IOException, InterruptedException {
+    public void start(MeshTopology topology, Map<String, String> routerProperties) throws IOException, InterruptedException {
         Map<String, Integer> managementPorts = new HashMap<>();
         List<MeshTopology.Service> services = topology.services((name, target) -> {
             int grpcPort = freePort();
@@ -72,7 +72,7 @@ final class ProcessMesh implements AutoCloseable {
     }
 
     /** The running processes, in start order. */
-    List<ServiceProcess> processes() {
+    public List<ServiceProcess> processes() {
         return List.copyOf(processes);
     }
 
@@ -80,7 +80,7 @@ final class ProcessMesh implements AutoCloseable {
         return home.resolve(module).resolve("target").resolve(module + "-0.1.0-SNAPSHOT-exec.jar");
     }
 
-    private static List<String> jvmOptions() {
+    public static List<String> jvmOptions() {
         return List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-Dai.djl.offline=true", "-XX:+UseSerialGC", "-Xss4m");
     }
@@ -91,7 +91,7 @@ final class ProcessMesh implements AutoCloseable {
         return arguments;
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {

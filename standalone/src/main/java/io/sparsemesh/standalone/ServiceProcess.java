@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * considered up when its Actuator readiness probe answers UP, stopped with SIGTERM (graceful
  * shutdown) and, after a grace period, killed.
  */
-final class ServiceProcess {
+public final class ServiceProcess {
 
     private static final Logger log = LoggerFactory.getLogger(ServiceProcess.class);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -36,7 +36,7 @@ final class ServiceProcess {
      * @param properties     Spring properties as {@code key=value}, passed as {@code --key=value}
      * @param managementPort HTTP port of the service's Actuator endpoints
      */
-    ServiceProcess(String name, Path jar, List<String> properties, int managementPort, Path logDirectory) {
+    public ServiceProcess(String name, Path jar, List<String> properties, int managementPort, Path logDirectory) {
         this.name = name;
         this.jar = jar;
         this.properties = List.copyOf(properties);
@@ -44,15 +44,15 @@ final class ServiceProcess {
         this.logFile = logDirectory.resolve(name + ".log");
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
-    int managementPort() {
+    public int managementPort() {
         return managementPort;
     }
 
-    void start(List<String> jvmOptions) throws IOException {
+    public void start(List<String> jvmOptions) throws IOException {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("the executable jar of " + name + " is missing: " + jar
                     + "; build it with ./mvnw -DskipTests package");
@@ -74,7 +74,7 @@ final class ServiceProcess {
     }
 
     /** Waits until the readiness probe answers UP; fails early when the process exits. */
-    void awaitReady(Duration timeout) throws InterruptedException {
+    public void awaitReady(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         URI readiness = URI.create("http://127.0.0.1:" + managementPort + "/actuator/health/readiness");
         while (System.nanoTime() < deadline) {
@@ -97,6 +97,11 @@ final class ServiceProcess {
         throw new IllegalStateException(name + " was not ready after " + timeout.toSeconds() + " s; see " + logFile);
     }
 
+    /** Returns the operating system's id of the running process, or -1 before {@link #start}. */
+    public long pid() {
+        return process == null ? -1 : process.pid();
+    }
+
     /** Kills the process at once (SIGKILL), as a crash would. */
     void kill() throws InterruptedException {
         if (process != null) {
@@ -105,12 +110,12 @@ final class ServiceProcess {
         }
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process != null && process.isAlive();
     }
 
     /** Asks the service to shut down gracefully and kills it after {@code grace}. */
-    void stop(Duration grace) {
+    public void stop(Duration grace) {
         if (process == null || !process.isAlive()) {
             return;
         }

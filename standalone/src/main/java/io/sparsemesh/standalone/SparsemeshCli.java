@@ -1,5 +1,6 @@
 package io.sparsemesh.standalone;
 
+import io.sparsemesh.standalone.experiment.ExperimentCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +10,8 @@ import picocli.CommandLine.Command;
         version = "sparsemesh 0.1.0",
         description = "Serves sparse language models (MoE, indexer-selected sparse attention) as services "
                 + "that scale one component at a time.",
-        subcommands = {GenerateCommand.class, ServeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, ServeCommand.class, BenchCommand.class, ExperimentCommand.class,
+                CommandLine.HelpCommand.class})
 public final class SparsemeshCli {
 
     public static void main(String[] args) {

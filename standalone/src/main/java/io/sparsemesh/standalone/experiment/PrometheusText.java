@@ -1,0 +1,93 @@
+package io.sparsemesh.standalone.experiment;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * Samples of one scrape in the Prometheus text exposition format, keyed by the series as written
+ * ({@code name{label="value",...}}). Comment lines are skipped.
+ */
+public record PrometheusText(Map<String, Double> samples) {
+
+    public static PrometheusText parse(String text) {
+        Map<String, Double> samples = new LinkedHashMap<>();
+        for (String line : text.split("\n")) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            int split = line.lastIndexOf(' ');
+            if (split < 0) {
+                continue;
+            }
+            String series = line.substring(0, split).strip();
+            String value = line.substring(split + 1).strip();
+            try {
+                samples.put(series, Double.parseDouble(value));
+            } catch (NumberFormatException e) {
+                // a timestamp column or a malformed line: not a sample this parser needs
+            }
+        }
+        return new PrometheusText(Map.copyOf(samples));
+    }
+
+    public static PrometheusText empty() {
+        return new PrometheusText(Map.of());
+    }
+
+    /** Returns the sum of every series of metric {@code name} (any labels), 0 when absent. */
+    public double sum(String name) {
+        return sum(name, series -> true);
+    }
+
+    /** Returns the sum of the series of {@code name} whose full key passes {@code filter}. */
+    public double sum(String name, Predicate<String> filter) {
+        double total = 0;
+        for (Map.Entry<String, Double> sample : samples.entrySet()) {
+            String key = sample.getKey();
+            boolean matches = key.equals(name) || key.startsWith(name + "{");
+            if (matches && filter.test(key)) {
+                total += sample.getValue();
+            }
+        }
+        return total;
+    }
+
+    /** Returns the value of label {@code label} in a series key, or null. */
+    public static String label(String series, String label) {
+        String marker = label + "=\"";
+        int start = series.indexOf(marker);
+        if (start < 0) {
+            return null;
+        }
+        start += marker.length();
+        int end = series.indexOf('"', start);
+        return end < 0 ? null : series.substring(start, end);
+    }
+
+    /**
+     * Returns counts by the integer label {@code label} of metric {@code name}, as an array of
+     * {@code size} entries (series with other or missing label values are skipped).
+     */
+    public double[] byIndex(String name, String label, int size) {
+        double[] values = new double[size];
+        for (Map.Entry<String, Double> sample : samples.entrySet()) {
+            if (!sample.getKey().startsWith(name + "{")) {
+                continue;
+            }
+            String value = label(sample.getKey(), label);
+            if (value == null) {
+                continue;
+            }
+            try {
+                int index = Integer.parseInt(value);
+                if (index >= 0 && index < size) {
+                    values[index] += sample.getValue();
+                }
+            } catch (NumberFormatException e) {
+                // a non-numeric label value: not one of the indexed series
+            }
+        }
+        return values;
+    }
+}
