@@ -75,6 +75,11 @@ public final class RouterMetrics implements StepObserver, RoutingObserver {
     }
 
     @Override
+    public void onIdle() {
+        running.set(0);
+    }
+
+    @Override
     public void onRouted(int layer, ExpertRouting routing) {
         int entries = routing.rows() * routing.expertsPerToken();
         int[] ids = routing.expertIds();

@@ -5,7 +5,10 @@ import io.sparsemesh.core.checkpoint.ModelCheckpoint;
 import io.sparsemesh.core.engine.Transformer;
 import io.sparsemesh.core.engine.TransformerLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -21,6 +24,9 @@ import java.util.stream.IntStream;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure prefill and decode tokens/s of the single-process engine at several batch sizes.")
 final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
 
     @Option(names = "--model", paramLabel = "PATH", description = "Checkpoint (default: the bundled stories260K).")
     private Path model;
@@ -47,6 +53,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        for (int batch : batchSizes) {
+            requirePositive("--batch", batch);
+        }
+        requirePositive("--prompt-tokens", promptTokens);
+        requirePositive("--decode-tokens", decodeTokens);
+        requirePositive("--repeats", repeats);
+        if (warmup < 0) {
+            throw new ParameterException(spec.commandLine(), "--warmup must be >= 0, got " + warmup);
+        }
         Path modelPath = model != null ? model : BundledModel.path();
         ModelCheckpoint checkpoint = Checkpoints.open(modelPath, null);
         int context = promptTokens + decodeTokens;
@@ -110,6 +125,12 @@ final class BenchCommand implements Callable<Integer> {
             transformer.release(firstId + s);
         }
         return new double[]{batch * promptTokens / (prefillNanos / 1e9), batch * decodeTokens / (decodeNanos / 1e9)};
+    }
+
+    private void requirePositive(String option, int value) {
+        if (value < 1) {
+            throw new ParameterException(spec.commandLine(), option + " must be >= 1, got " + value);
+        }
     }
 
     private static double median(double[] values) {

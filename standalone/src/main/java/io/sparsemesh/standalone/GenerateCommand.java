@@ -86,6 +86,15 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1) {
             throw new ParameterException(spec.commandLine(), "--max-tokens must be >= 1, got " + maxTokens);
         }
+        SamplingParams params;
+        try {
+            params = new SamplingParams(temperature, topK, topP, seed, maxTokens, Set.of(), List.of(), ignoreEos);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (contextLength != null && contextLength < 2) {
+            throw new ParameterException(spec.commandLine(), "--context must be >= 2 tokens, got " + contextLength);
+        }
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         PrintStream err = System.err;
 
@@ -101,7 +110,6 @@ final class GenerateCommand implements Callable<Integer> {
                         + " or use --prompt-ids with --output ids");
             }
             int[] promptTokens = promptIds != null ? promptIds : encode(vocabulary, prompt);
-            SamplingParams params = new SamplingParams(temperature, topK, topP, seed, maxTokens, Set.of(), List.of(), ignoreEos);
 
             CompletableFuture<GenerationStats> done = new CompletableFuture<>();
             StreamingDecoder decoder = vocabulary == null ? null : vocabulary.newStreamingDecoder();

@@ -79,6 +79,12 @@ final class ServeCommand implements Callable<Integer> {
         checkPositive("--shards", shards);
         checkPositive("--replicas", replicas);
         checkPositive("--attention-replicas", attentionReplicas);
+        checkPort("--port", gatewayPort);
+        checkPort("--router-port", routerPort);
+        checkPort("--router-grpc-port", routerGrpcPort);
+        if (contextLength != null) {
+            checkPositive("--context", contextLength);
+        }
         String dtype = wireDtype.toUpperCase(Locale.ROOT);
         if (!dtype.equals("BF16") && !dtype.equals("F32")) {
             throw new ParameterException(spec.commandLine(), "--wire-dtype must be bf16 or f32, got " + wireDtype);
@@ -94,6 +100,12 @@ final class ServeCommand implements Callable<Integer> {
                 : Math.min(config.maxPositionEmbeddings(), LocalEngine.DEFAULT_MAX_CONTEXT);
         // A dense model has no routed experts: its dense FFNs are what the expert shards hold.
         String densePlacement = config.moe() == null ? "SHARDS" : "ROUTER";
+        int units = config.moe() == null ? config.numLayers() : config.moe().numRoutedExperts();
+        if (shards > units) {
+            throw new ParameterException(spec.commandLine(), "--shards " + shards + " leaves shards empty: "
+                    + modelPath.getFileName() + " has " + units + (config.moe() == null ? " dense layers" : " routed experts")
+                    + " to spread; use at most " + units + " shards");
+        }
         MeshTopology topology = new MeshTopology(modelPath, hasTokenizer, attentionReplicas, shards, replicas, dtype, densePlacement,
                 context);
 
@@ -106,13 +118,18 @@ final class ServeCommand implements Callable<Integer> {
         }
         Map<String, String> logSettings = Map.of("sparsemesh.log.kafka.bootstrap-servers", bootstrapServers);
 
+        // One spool directory per served gateway port, so two meshes on one machine do not share a spool.
+        Path spool = Path.of(System.getProperty("java.io.tmpdir"), "sparsemesh-spool", Integer.toString(gatewayPort));
+
         Map<String, String> router = new LinkedHashMap<>(logSettings);
+        router.put("sparsemesh.log.spool.directory", spool.resolve("router").toString());
         router.put("server.port", Integer.toString(routerPort));
         router.put("spring.grpc.server.port", Integer.toString(routerGrpcPort));
 
         ApiKey apiKey = ApiKey.fromEnvironmentOrNew();
         int gatewayManagementPort = ProcessMesh.freePort();
         Map<String, String> gateway = new LinkedHashMap<>(logSettings);
+        gateway.put("sparsemesh.log.spool.directory", spool.resolve("gateway").toString());
         gateway.put("server.port", Integer.toString(gatewayPort));
         gateway.put("management.server.port", Integer.toString(gatewayManagementPort));
         gateway.put("sparsemesh.gateway.router-uri", "http://127.0.0.1:" + routerPort);
@@ -129,6 +146,7 @@ final class ServeCommand implements Callable<Integer> {
                 mesh.close();
                 if (startedBroker != null) {
                     startedBroker.close();
+                    deleteRecursively(startedBroker.dataDirectory());
                 }
             } catch (Exception e) {
                 System.err.println("Failed to stop the mesh cleanly: " + e);
@@ -164,6 +182,20 @@ final class ServeCommand implements Callable<Integer> {
                 : EmbeddedKafkaBroker.onFreePorts(dataDirectory);
         broker.start();
         return broker;
+    }
+
+    private static void deleteRecursively(Path directory) {
+        try (java.util.stream.Stream<Path> paths = java.nio.file.Files.walk(directory)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (java.io.IOException e) {
+            System.err.println("Failed to delete the Kafka data in " + directory + ": " + e.getMessage());
+        }
+    }
+
+    private void checkPort(String option, int port) {
+        if (port < 1 || port > 65535) {
+            throw new ParameterException(spec.commandLine(), option + " must be a port in [1, 65535], got " + port);
+        }
     }
 
     private static boolean portsFree(int... ports) {

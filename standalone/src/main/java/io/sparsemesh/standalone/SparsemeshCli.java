@@ -15,7 +15,17 @@ import picocli.CommandLine.Command;
 public final class SparsemeshCli {
 
     public static void main(String[] args) {
-        int exitCode = new CommandLine(new SparsemeshCli()).execute(args);
+        CommandLine commandLine = new CommandLine(new SparsemeshCli());
+        // A missing file, an invalid checkpoint or a rejected request is the user's to fix: print
+        // the message on one line instead of a stack trace (set -Dsparsemesh.debug=true for the trace).
+        commandLine.setExecutionExceptionHandler((error, command, parseResult) -> {
+            if (Boolean.getBoolean("sparsemesh.debug")) {
+                error.printStackTrace();
+            }
+            command.getErr().println("error: " + error.getMessage());
+            return 1;
+        });
+        int exitCode = commandLine.execute(args);
         System.exit(exitCode);
     }
 }

@@ -100,9 +100,13 @@ public final class Scheduler implements AutoCloseable {
         while (!closed) {
             try {
                 admitWaiting();
+                boolean wasRunning = !running.isEmpty();
                 dropCancelled();
                 if (!running.isEmpty()) {
                     runStep();
+                }
+                if (wasRunning && running.isEmpty()) {
+                    stepObserver.onIdle();
                 }
                 runningCount = running.size();
             } catch (InterruptedException e) {

@@ -14,4 +14,8 @@ public interface StepObserver {
      * @param nanos   time the forward step took
      */
     void onStep(int rows, int sampled, int running, int waiting, long nanos);
+
+    /** Called once when the running batch becomes empty, so gauges of running sequences return to 0. */
+    default void onIdle() {
+    }
 }
