@@ -66,7 +66,10 @@ public final class ServiceProcess {
             command.add("--" + property);
         }
         Files.createDirectories(logFile.getParent());
-        process = new ProcessBuilder(command)
+        ProcessBuilder builder = new ProcessBuilder(command);
+        // Services get the key's hash through their properties; the key itself stays in this process.
+        builder.environment().remove(ApiKey.ENVIRONMENT_VARIABLE);
+        process = builder
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .start();
