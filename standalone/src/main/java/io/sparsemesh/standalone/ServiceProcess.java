@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One service of the mesh running as its own JVM on loopback: started from its executable jar,
- * considered up when its Actuator readiness probe answers UP, stopped with SIGTERM (graceful
+ * considered up when its Actuator readiness probe returns UP, stopped with SIGTERM (graceful
  * shutdown) and, after a grace period, killed.
  */
 public final class ServiceProcess {
@@ -76,7 +76,7 @@ public final class ServiceProcess {
         log.info("Started {} (pid {}), log in {}", name, process.pid(), logFile);
     }
 
-    /** Waits until the readiness probe answers UP; fails early when the process exits. */
+    /** Waits until the readiness probe returns UP, and fails early when the process exits. */
     public void awaitReady(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         URI readiness = URI.create("http://127.0.0.1:" + managementPort + "/actuator/health/readiness");
