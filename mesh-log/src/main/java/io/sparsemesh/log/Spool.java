@@ -269,7 +269,7 @@ final class Spool implements Closeable {
             scan(segment, start);
         }
         if (pendingRecords > 0) {
-            log.info("Spool {} holds {} unsent records ({} bytes) from an earlier run", directory, pendingRecords, pendingBytes);
+            log.info("Spool {} contains {} unsent records ({} bytes) from an earlier run", directory, pendingRecords, pendingBytes);
         }
     }
 

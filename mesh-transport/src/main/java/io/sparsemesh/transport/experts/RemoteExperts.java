@@ -36,7 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * The router's {@link ExpertBackend} over expert services: a layer's rows are grouped by the
  * shard that hosts their experts ({@link ShardLayout}), sent to one replica of each shard in
  * parallel over long-lived bidi streams, and the shards' partial sums are added in shard order.
- * A dense layer's rows all go to the one shard that holds its FFN.
+ * A dense layer's rows all go to the one shard that contains its FFN.
  *
  * <p>Results equal the single-process engine's except for the order of float additions: the local
  * engine adds a row's expert outputs in ascending expert id, and this client adds per-shard sums

@@ -75,7 +75,7 @@ public final class Scheduler implements AutoCloseable {
         }
         int promptLength = request.promptTokens().length;
         if (promptLength >= options.contextLength()) {
-            throw new IllegalArgumentException("the prompt has " + promptLength + " tokens, but the context holds "
+            throw new IllegalArgumentException("the prompt has " + promptLength + " tokens, but the context has room for "
                     + options.contextLength() + " tokens in all; shorten the prompt to at most "
                     + (options.contextLength() - 1) + " tokens");
         }

@@ -35,9 +35,9 @@ public final class ExpertShard implements ExpertBackend {
         this.expertIds = Set.copyOf(expertIds);
     }
 
-    /** Where the FFNs of dense layers run. */
+    /** Placement of the FFNs of dense layers. */
     public enum DensePlacement {
-        /** In the router, next to the gate: the shard holds routed experts only. */
+        /** In the router, next to the gate: the shard contains routed experts only. */
         ROUTER,
         /** On the expert shards, spread by {@link ShardLayout#shardOfDenseLayer}. */
         SHARDS
