@@ -1,5 +1,12 @@
 package io.sparsemesh.attention;
 
+import io.grpc.ServerBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.grpc.server.ServerBuilderCustomizer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sparsemesh.core.config.ModelConfig;
 import io.sparsemesh.core.engine.LocalEngine;
@@ -9,6 +16,9 @@ import org.springframework.context.annotation.Configuration;
 /** Wires the attention model, the server core and the gRPC service from {@link AttentionProperties}. */
 @Configuration(proxyBeanMethods = false)
 public class AttentionServiceConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(AttentionServiceConfiguration.class);
+
 
     @Bean(destroyMethod = "close")
     AttentionModel attentionModel(AttentionProperties properties) {
@@ -28,5 +38,21 @@ public class AttentionServiceConfiguration {
     @Bean
     AttentionGrpcService attentionGrpcService(AttentionServer server) {
         return new AttentionGrpcService(server);
+    }
+
+    /**
+     * Runs each stream's requests on the Netty event loop that reads them, instead of handing every
+     * message to an executor thread: a layer's compute is short, and each hand-off costs a thread
+     * wake-up on the hot path. Turn it off with {@code sparsemesh.grpc.server.direct-executor=false}
+     * when one request's compute takes long enough to delay other streams on the same event loop.
+     */
+    @Bean
+    @Order(Ordered.LOWEST_PRECEDENCE)
+    @ConditionalOnProperty(name = "sparsemesh.grpc.server.direct-executor", havingValue = "true", matchIfMissing = true)
+    <T extends ServerBuilder<T>> ServerBuilderCustomizer<T> directExecutor() {
+        return builder -> {
+            log.info("The gRPC server runs requests on its transport threads (direct executor)");
+            builder.directExecutor();
+        };
     }
 }

@@ -47,6 +47,16 @@ class RemoteAttentionEquivalenceTest {
     }
 
     @Test
+    void storiesPingPongMatchesLocalEngine() throws Exception {
+        assertSameGreedyTokens(TestModels.stories(), STORIES_PROMPTS, 40, 2, true);
+    }
+
+    @Test
+    void glmPingPongMatchesLocalEngine() throws Exception {
+        assertSameGreedyTokens(TestModels.glm(), GLM_PROMPTS, 30, 2, true);
+    }
+
+    @Test
     void storiesF32LogitsAreBitwiseEqual() {
         assertBitwiseEqualLogits(TestModels.stories(), STORIES_PROMPTS[0], 60);
     }
@@ -127,12 +137,18 @@ class RemoteAttentionEquivalenceTest {
     }
 
     private static void assertSameGreedyTokens(Path model, int[][] prompts, int count, int replicas) throws Exception {
+        assertSameGreedyTokens(model, prompts, count, replicas, false);
+    }
+
+    private static void assertSameGreedyTokens(Path model, int[][] prompts, int count, int replicas, boolean pingPong)
+            throws Exception {
         int[][] expected;
         try (LocalEngine engine = LocalEngine.open(model, null, null)) {
             expected = Generations.greedy(engine.scheduler(), prompts, count);
         }
 
         try (RemoteMesh mesh = RemoteMesh.replicated(model, replicas, WireDType.WIRE_DTYPE_F32)) {
+            mesh.transformer.setPingPong(pingPong);
             int[][] actual;
             try (Scheduler scheduler = new Scheduler(mesh.transformer, EngineOptions.defaults(mesh.contextLength))) {
                 actual = Generations.greedy(scheduler, prompts, count);

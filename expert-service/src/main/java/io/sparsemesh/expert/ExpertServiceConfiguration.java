@@ -1,5 +1,12 @@
 package io.sparsemesh.expert;
 
+import io.grpc.ServerBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.grpc.server.ServerBuilderCustomizer;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.ApplicationListener;
@@ -21,6 +28,9 @@ import org.springframework.grpc.server.lifecycle.GrpcServerShutdownEvent;
 @EnableConfigurationProperties(ExpertServiceProperties.class)
 class ExpertServiceConfiguration {
 
+    private static final Logger log = LoggerFactory.getLogger(ExpertServiceConfiguration.class);
+
+
     @Bean(destroyMethod = "close")
     HostedShard hostedShard(ExpertServiceProperties properties) {
         return HostedShard.load(properties.model(), properties.shard(), properties.shardCount(),
@@ -37,5 +47,21 @@ class ExpertServiceConfiguration {
     @Bean
     ApplicationListener<GrpcServerShutdownEvent> drainOnShutdown(ExpertsGrpcService service) {
         return event -> service.drain();
+    }
+
+    /**
+     * Runs each stream's requests on the Netty event loop that reads them, instead of handing every
+     * message to an executor thread: a layer's compute is short, and each hand-off costs a thread
+     * wake-up on the hot path. Turn it off with {@code sparsemesh.grpc.server.direct-executor=false}
+     * when one request's compute takes long enough to delay other streams on the same event loop.
+     */
+    @Bean
+    @Order(Ordered.LOWEST_PRECEDENCE)
+    @ConditionalOnProperty(name = "sparsemesh.grpc.server.direct-executor", havingValue = "true", matchIfMissing = true)
+    <T extends ServerBuilder<T>> ServerBuilderCustomizer<T> directExecutor() {
+        return builder -> {
+            log.info("The gRPC server runs requests on its transport threads (direct executor)");
+            builder.directExecutor();
+        };
     }
 }

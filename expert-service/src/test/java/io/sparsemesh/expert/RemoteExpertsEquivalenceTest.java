@@ -16,7 +16,11 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -90,6 +94,19 @@ class RemoteExpertsEquivalenceTest {
                         assertArrayEquals(localLogits[i], f32Logits[i], "F32 logits, prompt " + i);
                         assertArrayEquals(localTokens[i], Generations.generate(scheduler, prompts[i], TOKENS),
                                 "F32 greedy tokens, prompt " + i);
+                    }
+                }
+
+                // ping-pong: all prompts at once, as two micro-batches calling the shards concurrently
+                sharded.setPingPong(true);
+                try (Scheduler scheduler = new Scheduler(sharded, EngineOptions.defaults(Generations.CONTEXT))) {
+                    List<CompletableFuture<int[]>> running = new ArrayList<>();
+                    for (int[] prompt : prompts) {
+                        running.add(Generations.submit(scheduler, prompt, TOKENS));
+                    }
+                    for (int i = 0; i < prompts.length; i++) {
+                        assertArrayEquals(localTokens[i], running.get(i).get(120, TimeUnit.SECONDS),
+                                "F32 greedy tokens with ping-pong, prompt " + i);
                     }
                 }
             }

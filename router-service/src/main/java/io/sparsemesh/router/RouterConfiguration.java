@@ -124,6 +124,10 @@ class RouterConfiguration {
         Transformer model = TransformerLoader.loadRouter(checkpoint.config(), checkpoint.store(),
                 HopTimers.timed(attention, registry, layers), HopTimers.timed(experts, registry, layers),
                 properties.mesh().densePlacement(), metrics);
+        model.setPingPong(properties.pingPong());
+        if (properties.pingPong()) {
+            log.info("Ping-pong is on: steps over two or more sequences run as two overlapping micro-batches");
+        }
         return new Scheduler(model, options, metrics);
     }
 

@@ -20,6 +20,8 @@ import java.util.List;
  * @param modelId        name clients use in requests; default: the checkpoint's file or folder name
  * @param scheduler      continuous batching limits
  * @param mesh           where attention and experts run; default: all in this process
+ * @param pingPong       whether a step over two or more sequences runs as two micro-batches on two
+ *                       threads, so that attention and expert hops overlap; default false
  */
 @Validated
 @ConfigurationProperties("sparsemesh.router")
@@ -28,7 +30,8 @@ public record RouterProperties(
         Path tokenizer,
         String modelId,
         @Valid @DefaultValue Scheduler scheduler,
-        @Valid @DefaultValue Mesh mesh) {
+        @Valid @DefaultValue Mesh mesh,
+        @DefaultValue("false") boolean pingPong) {
 
     /** The model id clients address, from {@code model-id} or the checkpoint's name. */
     public String resolvedModelId() {

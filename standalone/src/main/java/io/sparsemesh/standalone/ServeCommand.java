@@ -53,6 +53,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Element type of hidden states between services (default: ${DEFAULT-VALUE}).")
     private String wireDtype;
 
+    @Option(names = "--ping-pong", description = "Run each step over two or more sequences as two micro-batches whose"
+            + " attention and expert hops overlap.")
+    private boolean pingPong;
+
     @Option(names = "--context", paramLabel = "N", description = "Context length in tokens (default: the model's, at most 4096).")
     private Integer contextLength;
 
@@ -125,6 +129,7 @@ final class ServeCommand implements Callable<Integer> {
         router.put("sparsemesh.log.spool.directory", spool.resolve("router").toString());
         router.put("server.port", Integer.toString(routerPort));
         router.put("spring.grpc.server.port", Integer.toString(routerGrpcPort));
+        router.put("sparsemesh.router.ping-pong", Boolean.toString(pingPong));
 
         ApiKey apiKey = ApiKey.fromEnvironmentOrNew();
         int gatewayManagementPort = ProcessMesh.freePort();
@@ -155,10 +160,10 @@ final class ServeCommand implements Callable<Integer> {
         }, "sparsemesh-shutdown"));
 
         System.err.printf("%nsparsemesh is serving %s (%s) in %s mode: %d attention replica(s), %d expert shard(s) x %d"
-                        + " replica(s), %s on the wire.%n  OpenAI API (gateway): http://127.0.0.1:%d/v1%n"
+                        + " replica(s), %s on the wire%s.%n  OpenAI API (gateway): http://127.0.0.1:%d/v1%n"
                         + "  Router, internal: http://127.0.0.1:%d/v1 and gRPC 127.0.0.1:%d%n  Kafka request log: %s%n",
                 modelPath.getFileName(), config.architecture(), mode, attentionReplicas, shards, replicas,
-                dtype.toLowerCase(Locale.ROOT), gatewayPort, routerPort, routerGrpcPort, bootstrapServers);
+                dtype.toLowerCase(Locale.ROOT), pingPong ? ", ping-pong on" : "", gatewayPort, routerPort, routerGrpcPort, bootstrapServers);
         if (apiKey.generated()) {
             System.err.printf("  API key (shown once; set %s to choose your own): %s%n", ApiKey.ENVIRONMENT_VARIABLE,
                     apiKey.value());

@@ -3,6 +3,9 @@ package io.sparsemesh.core.engine;
 /**
  * Where the attention layers of a model run and where each sequence's caches live: in this
  * process ({@link LocalAttention}) or in attention services reached over gRPC.
+ *
+ * <p>Two steps over disjoint sequences may run at the same time, each driven by one thread from
+ * {@link #beginStep} to its last layer: the two micro-batches of a ping-pong step.
  */
 public interface AttentionBackend extends AutoCloseable {
 

@@ -14,14 +14,13 @@ import io.sparsemesh.core.tensor.Workspace;
  */
 public final class ExpertMixer implements ChannelMixer {
 
-    private enum Buffer { SHARED }
+    private enum Buffer { SHARED, EXPERT_IDS, EXPERT_WEIGHTS }
 
     private final int layer;
     private final MoeGate gate;
     private final ExpertBackend experts;
     private final SwiGluMlp sharedExperts; // null when the layer has none
     private final RoutingObserver observer;
-    private ExpertRouting routing;
 
     public ExpertMixer(int layer, MoeGate gate, ExpertBackend experts, SwiGluMlp sharedExperts) {
         this(layer, gate, experts, sharedExperts, RoutingObserver.NONE);
@@ -38,12 +37,10 @@ public final class ExpertMixer implements ChannelMixer {
 
     @Override
     public void forward(float[] input, float[] output, int rows, Workspace workspace) {
-        if (routing == null || routing.expertIds().length < rows * gate.expertsPerToken()) {
-            routing = ExpertRouting.allocate(Math.max(rows, 16), gate.expertsPerToken());
-        }
-
         // the gate picks each row's experts and weights
-        ExpertRouting step = new ExpertRouting(rows, gate.expertsPerToken(), routing.expertIds(), routing.weights());
+        int entries = rows * gate.expertsPerToken();
+        ExpertRouting step = new ExpertRouting(rows, gate.expertsPerToken(),
+                workspace.ints(Buffer.EXPERT_IDS, entries), workspace.floats(Buffer.EXPERT_WEIGHTS, entries));
         gate.route(input, step, workspace);
         observer.onRouted(layer, step);
 

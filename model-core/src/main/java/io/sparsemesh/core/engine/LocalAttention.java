@@ -13,6 +13,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Attention layers held in this process, with the caches of every sequence that uses them. A
  * sequence's caches are created on its first step and sized for {@code capacity} tokens.
+ *
+ * <p>Steps over disjoint sequences may run concurrently, each on its own thread, because every
+ * thread gets its own scratch workspace.
  */
 public final class LocalAttention implements AttentionBackend {
 
@@ -20,7 +23,7 @@ public final class LocalAttention implements AttentionBackend {
     private final int firstLayer;
     private final int capacity;
     private final Map<Long, SequenceCaches> sequences = new ConcurrentHashMap<>();
-    private final Workspace workspace = new Workspace();
+    private final ThreadLocal<Workspace> workspaces = ThreadLocal.withInitial(Workspace::new);
 
     /**
      * @param layers     attention layers {@code firstLayer .. firstLayer + layers.length}
@@ -38,7 +41,7 @@ public final class LocalAttention implements AttentionBackend {
         for (int i = 0; i < rows; i++) {
             caches[i] = sequences.computeIfAbsent(sequenceIds[i], this::open);
         }
-        AttentionBatch batch = new AttentionBatch(Arrays.copyOf(positions, rows), caches, workspace);
+        AttentionBatch batch = new AttentionBatch(Arrays.copyOf(positions, rows), caches, workspaces.get());
         return (layer, input, output) -> layers[layer - firstLayer].forward(batch, input, output);
     }
 

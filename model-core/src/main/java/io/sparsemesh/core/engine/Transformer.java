@@ -11,7 +11,8 @@ import io.sparsemesh.core.tensor.Workspace;
  * and the channel mixer C is a {@link ChannelMixer}. One call runs one step for a batch of rows
  * that may belong to many sequences at different positions.
  *
- * <p>Not thread-safe: one step runs at a time.
+ * <p>Not thread-safe: one step runs at a time, although with {@linkplain #setPingPong ping-pong}
+ * a step runs its two micro-batches on two threads.
  */
 public final class Transformer implements AutoCloseable {
 
@@ -26,6 +27,7 @@ public final class Transformer implements AutoCloseable {
     private final RmsNorm finalNorm;
     private final Matrix lmHead;           // [vocab, hidden]
     private final Workspace workspace = new Workspace();
+    private PingPong pingPong; // null when off
 
     public Transformer(ModelConfig config, Matrix embedTokens, RmsNorm[] inputNorms, RmsNorm[] postAttentionNorms,
                        AttentionBackend attention, ChannelMixer[] channelMixers, RmsNorm finalNorm, Matrix lmHead) {
@@ -48,6 +50,25 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
+     * Turns ping-pong on or off for the following steps. With ping-pong on, a step over two or
+     * more sequences runs as two micro-batches on two threads, so that one micro-batch's attention
+     * hop overlaps the other's expert hop when the backends are services. Results are the same
+     * either way. Call it between steps, from the thread that runs them.
+     */
+    public void setPingPong(boolean enabled) {
+        if (enabled && pingPong == null) {
+            pingPong = new PingPong(this);
+        } else if (!enabled && pingPong != null) {
+            pingPong.close();
+            pingPong = null;
+        }
+    }
+
+    public boolean pingPong() {
+        return pingPong != null;
+    }
+
+    /**
      * Runs one forward step.
      *
      * @param sequenceIds sequence of each row
@@ -62,8 +83,21 @@ public final class Transformer implements AutoCloseable {
      */
     public void step(long[] sequenceIds, int[] tokens, int[] positions, int rows,
                      int[] logitRows, int logitCount, float[] logits) {
+        if (pingPong != null && pingPong.step(sequenceIds, tokens, positions, rows, logitRows, logitCount, logits)) {
+            return;
+        }
+        forward(sequenceIds, tokens, positions, rows, logitRows, logitCount, logits, workspace);
+    }
+
+    /**
+     * Runs the rows through every layer as one micro-batch, with scratch buffers from
+     * {@code workspace}. Two calls may run at once on different threads, for disjoint sequences
+     * and with different workspaces.
+     */
+    void forward(long[] sequenceIds, int[] tokens, int[] positions, int rows,
+                 int[] logitRows, int logitCount, float[] logits, Workspace workspace) {
         try {
-            run(sequenceIds, tokens, positions, rows, logitRows, logitCount, logits);
+            run(sequenceIds, tokens, positions, rows, logitRows, logitCount, logits, workspace);
         } catch (RowsFailedException e) {
             long[] failed = java.util.Arrays.stream(e.rows()).mapToLong(row -> sequenceIds[row]).distinct().toArray();
             throw new SequencesFailedException(failed, e.code(), e.getMessage(), e);
@@ -71,7 +105,7 @@ public final class Transformer implements AutoCloseable {
     }
 
     private void run(long[] sequenceIds, int[] tokens, int[] positions, int rows,
-                     int[] logitRows, int logitCount, float[] logits) {
+                     int[] logitRows, int logitCount, float[] logits, Workspace workspace) {
         int hidden = config.hiddenSize();
         float[] x = workspace.floats(Buffer.HIDDEN, rows * hidden);
         float[] normed = workspace.floats(Buffer.NORMED, rows * hidden);
@@ -122,6 +156,7 @@ public final class Transformer implements AutoCloseable {
 
     @Override
     public void close() {
+        setPingPong(false);
         attention.close();
     }
 }

@@ -3,6 +3,9 @@ package io.sparsemesh.core.moe;
 /**
  * Where the feed-forward weights that scale out run: routed experts of MoE layers, and dense FFNs
  * placed on expert shards. In this process ({@link ExpertShard} holding every expert) or on expert services over gRPC.
+ *
+ * <p>Implementations are safe to call from several threads at once: the two micro-batches of a
+ * ping-pong step call them concurrently.
  */
 public interface ExpertBackend extends AutoCloseable {
 

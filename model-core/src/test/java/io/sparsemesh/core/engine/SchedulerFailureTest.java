@@ -3,8 +3,6 @@ package io.sparsemesh.core.engine;
 import io.sparsemesh.core.TestData;
 import io.sparsemesh.core.checkpoint.Checkpoints;
 import io.sparsemesh.core.checkpoint.ModelCheckpoint;
-import io.sparsemesh.core.moe.ExpertBackend;
-import io.sparsemesh.core.moe.ExpertRouting;
 import io.sparsemesh.core.moe.ExpertShard;
 import io.sparsemesh.core.moe.ShardLayout;
 import org.junit.jupiter.api.Test;
@@ -14,7 +12,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
@@ -25,34 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A backend that fails for some rows ends only those rows' sequences; the others finish unchanged. */
 class SchedulerFailureTest {
-
-    /** Real experts that, once armed, fail row 0 of the next call, as a shard with no replica left would. */
-    private static final class FailingExperts implements ExpertBackend {
-        private final ExpertShard shard;
-        private final AtomicBoolean armed = new AtomicBoolean();
-
-        FailingExperts(ExpertShard shard) {
-            this.shard = shard;
-        }
-
-        @Override
-        public void forwardRouted(int layer, float[] input, int rows, ExpertRouting routing, float[] output) {
-            if (armed.compareAndSet(true, false)) {
-                throw new RowsFailedException(new int[]{0}, FailureCode.UNAVAILABLE,
-                        "expert shard 0 has no replica left", null);
-            }
-            shard.forwardRouted(layer, input, rows, routing, output);
-        }
-
-        @Override
-        public void forwardDense(int layer, float[] input, int rows, float[] output) {
-            shard.forwardDense(layer, input, rows, output);
-        }
-
-        @Override
-        public void close() {
-        }
-    }
 
     @Test
     void failedRowsEndOnlyTheirSequences() throws Exception {
@@ -71,7 +40,7 @@ class SchedulerFailureTest {
         ModelCheckpoint mesh = Checkpoints.open(TestData.hfTiny("deepseek_v3_tiny"), null);
         ExpertShard shard = ExpertShard.load(mesh.store(), mesh.config(), new ShardLayout(1), 0,
                 ExpertShard.DensePlacement.ROUTER);
-        FailingExperts experts = new FailingExperts(shard);
+        FailOnceExperts experts = new FailOnceExperts(shard);
         AttentionBackend attention = new LocalAttention(IntStream.range(0, mesh.config().numLayers())
                 .mapToObj(l -> TransformerLoader.loadAttention(mesh.store(), mesh.config(), l))
                 .toArray(io.sparsemesh.core.attention.AttentionLayer[]::new), 0, 64);
