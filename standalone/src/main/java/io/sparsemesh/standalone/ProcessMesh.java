@@ -25,6 +25,7 @@ public final class ProcessMesh implements AutoCloseable {
     private final Path home;
     private final Path logDirectory;
     private final List<ServiceProcess> processes = new ArrayList<>();
+    private final List<MeshTopology.Service> services = new ArrayList<>();
 
     public ProcessMesh(Path home, Path logDirectory) {
         this.home = home;
@@ -40,6 +41,7 @@ public final class ProcessMesh implements AutoCloseable {
             managementPorts.put(name, httpPort);
             return Map.of("spring.grpc.server.port", Integer.toString(grpcPort), "server.port", Integer.toString(httpPort));
         });
+        this.services.addAll(services);
         List<ServiceProcess> started = new ArrayList<>();
         for (MeshTopology.Service service : services) {
             ServiceProcess process = new ServiceProcess(service.name(), jar(service.module()),
@@ -76,6 +78,11 @@ public final class ProcessMesh implements AutoCloseable {
         return List.copyOf(processes);
     }
 
+    /** The services started by {@link #start}, without the router, each with its gRPC target. */
+    public List<MeshTopology.Service> services() {
+        return List.copyOf(services);
+    }
+
     private Path jar(String module) {
         return home.resolve(module).resolve("target").resolve(module + "-0.1.0-SNAPSHOT-exec.jar");
     }
@@ -106,6 +113,7 @@ public final class ProcessMesh implements AutoCloseable {
             processes.get(i).stop(STOP_GRACE);
         }
         processes.clear();
+        services.clear();
         log.info("Mesh stopped");
     }
 }

@@ -3,6 +3,8 @@ package io.sparsemesh.standalone;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import io.sparsemesh.core.checkpoint.Checkpoints;
+import io.sparsemesh.core.checkpoint.ModelCheckpoint;
 import io.sparsemesh.core.engine.FinishReason;
 import io.sparsemesh.core.engine.GenerationListener;
 import io.sparsemesh.core.engine.GenerationRequest;
@@ -16,6 +18,8 @@ import io.sparsemesh.protocol.v1.SamplingOptions;
 import io.sparsemesh.protocol.v1.TokenIds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,6 +36,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,11 +45,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The mesh as separate processes on loopback (tokenizer, attention, 2 expert shards × 2 replicas,
  * router), with F32 on the wire, against the single-process engine: the same greedy tokens, also
- * when an expert replica dies mid-run, and no attention cache left after cancelled requests.
+ * when an expert replica dies mid-run, and no attention cache left after cancelled requests. The
+ * bundled GLM-5-style model is checked against its PyTorch reference instead.
  */
 class ProcessMeshTest {
 
     static final int TOKENS = 24;
+
+    /** Both sides compute in float32 from the same BF16 weights, and F32 on the wire adds no rounding. */
+    static final double REFERENCE_LOGIT_TOLERANCE = 2e-3;
 
     @Test
     void storiesMeshMatchesEngineSurvivesReplicaLossAndFreesCaches() throws Exception {
@@ -55,10 +64,7 @@ class ProcessMeshTest {
 
         MeshTopology topology = new MeshTopology(model, true, 1, 2, 2, "F32", "SHARDS", 256);
         try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/stories"))) {
-            int grpcPort = ProcessMesh.freePort();
-            mesh.start(topology, Map.of("server.port", Integer.toString(ProcessMesh.freePort()),
-                    "spring.grpc.server.port", Integer.toString(grpcPort)));
-            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+            ManagedChannel channel = startWithRouterChannel(mesh, topology);
             try {
                 // same greedy tokens as the engine, each prompt alone
                 for (int i = 0; i < prompts.length; i++) {
@@ -99,10 +105,7 @@ class ProcessMeshTest {
 
         MeshTopology topology = new MeshTopology(model, false, 1, 2, 2, "F32", "ROUTER", 128);
         try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/glm"))) {
-            int grpcPort = ProcessMesh.freePort();
-            mesh.start(topology, Map.of("server.port", Integer.toString(ProcessMesh.freePort()),
-                    "spring.grpc.server.port", Integer.toString(grpcPort)));
-            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+            ManagedChannel channel = startWithRouterChannel(mesh, topology);
             try {
                 for (int i = 0; i < prompts.length; i++) {
                     assertArrayEquals(expected[i], generate(channel, prompts[i]), "prompt " + i + " over the mesh");
@@ -111,6 +114,81 @@ class ProcessMeshTest {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /**
+     * The GLM-5-style model trained here against the outputs of its PyTorch reference
+     * (reference.json): for every prompt, the 64 greedy tokens from the router's Generation API
+     * equal the reference's, with EOS ignored as the reference does. Last-position logits come from
+     * a {@link MeshTransformer} in this JVM whose attention and experts run in the same services,
+     * and must lie within {@value #REFERENCE_LOGIT_TOLERANCE} of the reference's, the tolerance of
+     * model-core's TrainedModelReferenceTest. As there, a prompt whose indexer top-k has exact ties
+     * is checked by its tokens only. Measured: max difference 1.4e-5 over the 3 prompts
+     * without ties, all 4 × 64 tokens equal.
+     */
+    @Test
+    void glm5MiniMeshMatchesPyTorchReference() throws Exception {
+        Path root = repositoryRoot();
+        Path model = root.resolve("models/glm5-mini-gutenberg");
+        JsonNode cases = new ObjectMapper().readTree(model.resolve("reference.json").toFile()).get("cases");
+
+        MeshTopology topology = new MeshTopology(model, true, 1, 2, 2, "F32", "SHARDS", 256);
+        try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/glm5-mini"))) {
+            ManagedChannel channel = startWithRouterChannel(mesh, topology);
+
+            // greedy tokens through the router, every prompt at once
+            try {
+                List<CompletableFuture<int[]>> running = new ArrayList<>();
+                for (JsonNode testCase : cases) {
+                    running.add(generateAsync(channel, ints(testCase.get("prompt_ids")),
+                            testCase.get("greedy_tokens").size()));
+                }
+                for (int i = 0; i < cases.size(); i++) {
+                    assertArrayEquals(ints(cases.get(i).get("greedy_tokens")), running.get(i).get(180, TimeUnit.SECONDS),
+                            "greedy tokens of prompt " + i + " over the mesh");
+                }
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+
+            // last-position logits of each prompt through the same attention and expert services
+            try (ModelCheckpoint checkpoint = Checkpoints.open(model, null);
+                 MeshTransformer remote = new MeshTransformer(checkpoint, topology, mesh.services())) {
+                int vocab = checkpoint.config().vocabSize();
+                double maxDifference = 0;
+                for (int i = 0; i < cases.size(); i++) {
+                    int[] prompt = ints(cases.get(i).get("prompt_ids"));
+                    long sequenceId = i + 1;
+                    long[] ids = new long[prompt.length];
+                    Arrays.fill(ids, sequenceId);
+                    float[] logits = new float[vocab];
+                    remote.transformer().step(ids, prompt, IntStream.range(0, prompt.length).toArray(), prompt.length,
+                            new int[] {prompt.length - 1}, 1, logits);
+                    remote.transformer().release(sequenceId);
+                    if (cases.get(i).get("indexer_kth_ties").asInt() > 0) {
+                        continue;
+                    }
+
+                    JsonNode expected = cases.get(i).get("last_logits");
+                    for (int v = 0; v < vocab; v++) {
+                        double difference = Math.abs(expected.get(v).asDouble() - logits[v]);
+                        maxDifference = Math.max(maxDifference, difference);
+                        assertTrue(difference <= REFERENCE_LOGIT_TOLERANCE, "prompt " + i + ", logit " + v + ": "
+                                + logits[v] + " over the mesh, " + expected.get(v).asDouble() + " in the reference");
+                    }
+                }
+                System.out.printf("glm5-mini-gutenberg over the mesh: max |logit difference| from the reference %.2e%n",
+                        maxDifference);
+            }
+        }
+    }
+
+    /** Starts {@code topology} with the router on free ports and returns a channel to the router's gRPC port. */
+    private static ManagedChannel startWithRouterChannel(ProcessMesh mesh, MeshTopology topology) throws Exception {
+        int grpcPort = ProcessMesh.freePort();
+        mesh.start(topology, Map.of("server.port", Integer.toString(ProcessMesh.freePort()),
+                "spring.grpc.server.port", Integer.toString(grpcPort)));
+        return NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
     }
 
     /** Copies the checkpoint's config with layer 1 sharing layer 0's indexer selection; the weights are linked. */
@@ -213,6 +291,14 @@ class ProcessMeshTest {
         }
         assertTrue(started.await(60, TimeUnit.SECONDS), "the generations did not start");
         contexts.forEach(context -> context.cancel(null));
+    }
+
+    private static int[] ints(JsonNode array) {
+        int[] values = new int[array.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = array.get(i).asInt();
+        }
+        return values;
     }
 
     private static GenerateRequest request(int[] prompt, int maxTokens) {
