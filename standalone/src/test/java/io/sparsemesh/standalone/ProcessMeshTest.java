@@ -35,6 +35,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -54,7 +55,8 @@ class ProcessMeshTest {
         int[][] expected = engineTokens(model, prompts);
 
         MeshTopology topology = new MeshTopology(model, true, 1, 2, 2, "F32", "SHARDS", 256);
-        try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/stories"))) {
+        try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/stories"),
+                RestartPolicy.no())) {
             int grpcPort = ProcessMesh.freePort();
             mesh.start(topology, Map.of("server.port", Integer.toString(ProcessMesh.freePort()),
                     "spring.grpc.server.port", Integer.toString(grpcPort)));
@@ -78,6 +80,7 @@ class ProcessMeshTest {
                     assertArrayEquals(expected[i % prompts.length], running.get(i).get(120, TimeUnit.SECONDS),
                             "generation " + i + " after a replica died");
                 }
+                assertFalse(victim.isAlive(), "expert-0-1 was restarted although restarts are off");
 
                 // cancelled generations leave no cache behind in the attention service
                 ServiceProcess attention = mesh.processes().stream()
@@ -98,7 +101,8 @@ class ProcessMeshTest {
         int[][] expected = engineTokens(model, prompts);
 
         MeshTopology topology = new MeshTopology(model, false, 1, 2, 2, "F32", "ROUTER", 128);
-        try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/glm"))) {
+        try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/glm"),
+                RestartPolicy.no())) {
             int grpcPort = ProcessMesh.freePort();
             mesh.start(topology, Map.of("server.port", Integer.toString(ProcessMesh.freePort()),
                     "spring.grpc.server.port", Integer.toString(grpcPort)));
@@ -156,7 +160,7 @@ class ProcessMeshTest {
         return tokens;
     }
 
-    private static int[] generate(ManagedChannel channel, int[] prompt) throws Exception {
+    static int[] generate(ManagedChannel channel, int[] prompt) throws Exception {
         return generateAsync(channel, prompt, TOKENS).get(120, TimeUnit.SECONDS);
     }
 
