@@ -1,6 +1,9 @@
 package io.sparsemesh.router;
 
 import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import io.sparsemesh.attention.AttentionServiceApplication;
 import io.sparsemesh.expert.ExpertServiceApplication;
 import io.sparsemesh.protocol.v1.GenerateRequest;
@@ -93,6 +96,8 @@ class RouterBackendHealthTest {
         properties.put("sparsemesh.router.mesh.expert-shards[1]", expert1.target());
         properties.put("sparsemesh.router.mesh.dense-placement", "SHARDS");
         properties.put("sparsemesh.router.health-check.time-to-live", "0s");
+        // as in the router's Kubernetes Deployment, whose startup probe is this gRPC health check
+        properties.put("spring.grpc.server.health.enabled", "true");
         router = new SpringApplicationBuilder(RouterServiceApplication.class).run(arguments(properties));
         routerChannel = Channels.open("127.0.0.1:" + router.getBean(GrpcServerLifecycle.class).getPort(),
                 Channels.DEFAULT_MAX_INBOUND_MESSAGE_BYTES);
@@ -209,6 +214,9 @@ class RouterBackendHealthTest {
 
             JsonNode liveness = health("/actuator/health/liveness", 200);
             assertEquals("UP", liveness.path("status").asString(), "liveness while " + backend.name + " is down");
+            assertEquals(HealthCheckResponse.ServingStatus.SERVING, HealthGrpc.newBlockingStub(routerChannel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance()).getStatus(),
+                    "gRPC health (the startup probe) while " + backend.name + " is down");
         } finally {
             backend.start();
         }

@@ -26,7 +26,7 @@ public record RestartPolicy(Mode mode, Duration initialDelay, Duration maxDelay,
     public enum Mode {
         /** Never restart: the exit is logged and the service stays down. */
         NO("no"),
-        /** Restart after an exit with a non-zero code, such as a crash, an out-of-memory exit or a kill. */
+        /** Restart after an exit with a non-zero code, such as a crash or a kill. */
         ON_FAILURE("on-failure");
 
         private final String flag;
