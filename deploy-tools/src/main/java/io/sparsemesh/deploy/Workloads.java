@@ -123,8 +123,8 @@ final class Workloads {
     }
 
     /**
-     * Returns the standard gRPC health check on the service port, which the services feed from
-     * Actuator's health. It is the startup probe. Mapping a large checkpoint may take minutes, so it
+     * Returns the standard gRPC health check on the service port, which reports SERVING once the
+     * service's gRPC server runs (Actuator's health indicators do not feed it). It is the startup probe. Mapping a large checkpoint may take minutes, so it
      * allows 10 minutes before the liveness probe takes over.
      */
     static Probe grpcStartup(int port) {

@@ -240,6 +240,29 @@ class ShardManifestsTest {
         }
     }
 
+    /**
+     * Every mesh service's liveness probe checks Actuator's liveness group, and its readiness probe
+     * checks the readiness group. The root {@code /actuator/health} does not suit liveness, because
+     * the router's root health contains its backends and a backend outage would restart every router.
+     */
+    @Test
+    void meshProbesUseHealthGroups() {
+        KubeObjects objects = KubeObjects.load(Repository.path("k8s"));
+        Map<String, Container> workloads = new java.util.TreeMap<>();
+        objects.of(Deployment.class, "base/").forEach(d -> workloads.put(d.getMetadata().getName(), container(d)));
+        objects.of(StatefulSet.class, "base/").forEach(s -> workloads.put(s.getMetadata().getName(),
+                s.getSpec().getTemplate().getSpec().getContainers().getFirst()));
+        workloads.values().removeIf(container -> !container.getImage().startsWith("sparsemesh/"));
+        assertEquals(Set.of("gateway", "router", "tokenizer", "attention", "expert-0", "expert-1"), workloads.keySet());
+
+        workloads.forEach((workload, container) -> {
+            assertEquals("/actuator/health/liveness", container.getLivenessProbe().getHttpGet().getPath(),
+                    workload + " liveness probe");
+            assertEquals("/actuator/health/readiness", container.getReadinessProbe().getHttpGet().getPath(),
+                    workload + " readiness probe");
+        });
+    }
+
     static Container container(Deployment deployment) {
         return deployment.getSpec().getTemplate().getSpec().getContainers().getFirst();
     }

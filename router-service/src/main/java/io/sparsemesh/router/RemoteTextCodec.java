@@ -25,6 +25,11 @@ final class RemoteTextCodec implements TextCodec {
         this.localDecoders = localDecoders;
     }
 
+    /** Returns the client of the tokenizer service. */
+    RemoteTokenizer tokenizer() {
+        return tokenizer;
+    }
+
     @Override
     public int[] encodePrompt(String text) {
         try {

@@ -1,5 +1,6 @@
 package io.sparsemesh.router;
 
+import io.grpc.Channel;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sparsemesh.core.attention.AttentionLayer;
 import io.sparsemesh.core.checkpoint.Checkpoints;
@@ -18,6 +19,7 @@ import io.sparsemesh.core.moe.ShardLayout;
 import io.sparsemesh.core.tokenizer.Tokenizers;
 import io.sparsemesh.core.tokenizer.chat.ChatTemplates;
 import io.sparsemesh.protocol.v1.WireDType;
+import io.sparsemesh.router.health.BackendProbe;
 import io.sparsemesh.router.log.GenerationEventsDecorator;
 import io.sparsemesh.transport.attention.AttentionReplica;
 import io.sparsemesh.transport.attention.RemoteAttention;
@@ -35,6 +37,7 @@ import org.springframework.context.annotation.Configuration;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Wires the router: the checkpoint, attention and expert backends, the scheduler and the front ends. */
 @Configuration(proxyBeanMethods = false)
@@ -148,6 +151,23 @@ class RouterConfiguration {
             return new IdsOnlyTextCodec();
         }
         return local;
+    }
+
+    /** Checks the remote tokenizer, attention replicas and expert shards for the readiness group. */
+    @Bean
+    BackendProbe backendProbe(RouterProperties properties, AttentionBackend attention, ExpertBackend experts,
+                              TextCodec codec) {
+        String tokenizerTarget = null;
+        Channel tokenizerChannel = null;
+        if (codec instanceof RemoteTextCodec remote) {
+            tokenizerTarget = properties.mesh().tokenizer();
+            tokenizerChannel = remote.tokenizer().channel();
+        }
+        RouterProperties.HealthCheck settings = properties.healthCheck();
+        return new BackendProbe(tokenizerTarget, tokenizerChannel,
+                attention instanceof RemoteAttention remote ? remote.replicaRanges() : Map.of(),
+                experts instanceof RemoteExperts remote ? remote.shards() : List.of(),
+                settings.timeout(), settings.timeToLive());
     }
 
     @Bean

@@ -20,8 +20,12 @@ import java.util.List;
  * @param modelId        name clients use in requests; default: the checkpoint's file or folder name
  * @param scheduler      continuous batching limits
  * @param mesh           where attention and experts run; default: all in this process
+<<<<<<< HEAD
  * @param pingPong       whether a step over two or more sequences runs as two micro-batches on two
  *                       threads, so that attention and expert hops overlap; default false
+=======
+ * @param healthCheck    how the readiness check reaches the services behind the router
+>>>>>>> mesh-ops
  */
 @Validated
 @ConfigurationProperties("sparsemesh.router")
@@ -31,7 +35,11 @@ public record RouterProperties(
         String modelId,
         @Valid @DefaultValue Scheduler scheduler,
         @Valid @DefaultValue Mesh mesh,
+<<<<<<< HEAD
         @DefaultValue("false") boolean pingPong) {
+=======
+        @Valid @DefaultValue HealthCheck healthCheck) {
+>>>>>>> mesh-ops
 
     /** The model id clients address, from {@code model-id} or the checkpoint's name. */
     public String resolvedModelId() {
@@ -72,6 +80,26 @@ public record RouterProperties(
             String tokenizer,
             @DefaultValue("BF16") WireDtype wireDtype,
             @DefaultValue("30s") Duration callTimeout) {
+    }
+
+    /**
+     * @param timeout    deadline of the Describe call that checks one replica of a backend service; default 1 s
+     * @param timeToLive how long health requests reuse a check's result before the next request checks
+     *                   again; default 2 s
+     */
+    public record HealthCheck(
+            @DefaultValue("1s") Duration timeout,
+            @DefaultValue("2s") Duration timeToLive) {
+
+        public HealthCheck {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("sparsemesh.router.health-check.timeout must be positive, got " + timeout);
+            }
+            if (timeToLive.isNegative()) {
+                throw new IllegalArgumentException("sparsemesh.router.health-check.time-to-live must be >= 0, got "
+                        + timeToLive);
+            }
+        }
     }
 
     /** Element type of hidden states between the router and the services. */

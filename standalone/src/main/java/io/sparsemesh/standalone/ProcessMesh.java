@@ -14,7 +14,8 @@ import java.util.Map;
 
 /**
  * Every service of the mesh as its own JVM on loopback ports, started from the modules'
- * executable jars. Services start together; the router starts once they are all ready.
+ * executable jars. Services start together; the router starts once they are all ready. Once a
+ * service is ready, a {@link ProcessSupervisor} handles its unexpected exits by the restart policy.
  */
 public final class ProcessMesh implements AutoCloseable {
 
@@ -25,11 +26,19 @@ public final class ProcessMesh implements AutoCloseable {
     private final Path home;
     private final Path logDirectory;
     private final List<ServiceProcess> processes = new ArrayList<>();
+<<<<<<< HEAD
     private final List<MeshTopology.Service> services = new ArrayList<>();
+=======
+    private final ProcessSupervisor supervisor;
+>>>>>>> mesh-ops
 
-    public ProcessMesh(Path home, Path logDirectory) {
+    /**
+     * @param restartPolicy what happens when a service's process exits without being stopped by the mesh
+     */
+    public ProcessMesh(Path home, Path logDirectory, RestartPolicy restartPolicy) {
         this.home = home;
         this.logDirectory = logDirectory;
+        this.supervisor = new ProcessSupervisor(restartPolicy, jvmOptions(), READY_TIMEOUT);
     }
 
     public void start(MeshTopology topology, Map<String, String> routerProperties) throws IOException, InterruptedException {
@@ -53,6 +62,7 @@ public final class ProcessMesh implements AutoCloseable {
         for (ServiceProcess process : started) {
             process.awaitReady(READY_TIMEOUT);
         }
+        started.forEach(supervisor::watch);
 
         Map<String, String> router = new HashMap<>(topology.routerProperties(services));
         router.putAll(routerProperties);
@@ -62,6 +72,7 @@ public final class ProcessMesh implements AutoCloseable {
         routerProcess.start(jvmOptions());
         processes.add(routerProcess);
         routerProcess.awaitReady(READY_TIMEOUT);
+        supervisor.watch(routerProcess);
     }
 
     /** Starts the gateway's executable jar and waits until it is ready on {@code managementPort}. */
@@ -71,6 +82,7 @@ public final class ProcessMesh implements AutoCloseable {
         gateway.start(jvmOptions());
         processes.add(gateway);
         gateway.awaitReady(READY_TIMEOUT);
+        supervisor.watch(gateway);
     }
 
     /** The running processes, in start order. */
@@ -106,9 +118,10 @@ public final class ProcessMesh implements AutoCloseable {
         }
     }
 
-    /** Stops the router first, then the services. */
+    /** Stops restarting, then stops the router first and the services after it. */
     @Override
     public void close() {
+        supervisor.close();
         for (int i = processes.size() - 1; i >= 0; i--) {
             processes.get(i).stop(STOP_GRACE);
         }

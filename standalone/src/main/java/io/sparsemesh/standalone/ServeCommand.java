@@ -76,6 +76,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "gRPC port of the router's Generation API on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
     private int routerGrpcPort;
 
+    @Option(names = "--restart", paramLabel = "on-failure|no", defaultValue = "on-failure",
+            description = "With --mode processes: on-failure restarts a service whose process exits with a non-zero"
+                    + " code, on its ports, after 1 s doubling to 30 s, and leaves it down after 5 restarts within 10"
+                    + " minutes; no leaves it down at once (default: ${DEFAULT-VALUE}).")
+    private String restart;
+
     enum Mode { embedded, processes }
 
     @Override
@@ -88,6 +94,12 @@ final class ServeCommand implements Callable<Integer> {
         checkPort("--router-grpc-port", routerGrpcPort);
         if (contextLength != null) {
             checkPositive("--context", contextLength);
+        }
+        RestartPolicy restartPolicy;
+        try {
+            restartPolicy = RestartPolicy.onFailure().withMode(RestartPolicy.Mode.parse(restart));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--restart: " + e.getMessage());
         }
         String dtype = wireDtype.toUpperCase(Locale.ROOT);
         if (!dtype.equals("BF16") && !dtype.equals("F32")) {
@@ -144,7 +156,7 @@ final class ServeCommand implements Callable<Integer> {
         gateway.put("sparsemesh.gateway.api-keys[0].burst-capacity", "100");
 
         CountDownLatch stopped = new CountDownLatch(1);
-        AutoCloseable mesh = start(topology, router, gateway, gatewayManagementPort, home);
+        AutoCloseable mesh = start(topology, router, gateway, gatewayManagementPort, home, restartPolicy);
         EmbeddedKafkaBroker startedBroker = broker;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -215,7 +227,7 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     private AutoCloseable start(MeshTopology topology, Map<String, String> router, Map<String, String> gateway,
-                                int gatewayManagementPort, Path home) throws Exception {
+                                int gatewayManagementPort, Path home, RestartPolicy restartPolicy) throws Exception {
         if (mode == Mode.embedded) {
             EmbeddedMesh mesh = new EmbeddedMesh();
             try {
@@ -227,7 +239,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             return mesh;
         }
-        ProcessMesh mesh = new ProcessMesh(home, home.resolve("target").resolve("sparsemesh-logs"));
+        ProcessMesh mesh = new ProcessMesh(home, home.resolve("target").resolve("sparsemesh-logs"), restartPolicy);
         try {
             mesh.start(topology, router);
             mesh.startGateway(gateway, gatewayManagementPort);

@@ -13,12 +13,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One service of the mesh running as its own JVM on loopback: started from its executable jar,
  * considered up when its Actuator readiness probe returns UP, stopped with SIGTERM (graceful
- * shutdown) and, after a grace period, killed.
+ * shutdown) and, after a grace period, killed. It may be started again after its process exited,
+ * with the same command line, and its output is appended to the same log file.
  */
 public final class ServiceProcess {
 
@@ -30,7 +32,8 @@ public final class ServiceProcess {
     private final List<String> properties;
     private final int managementPort;
     private final Path logFile;
-    private Process process;
+    private volatile Process process;
+    private volatile boolean stopRequested;
 
     /**
      * @param properties     Spring properties as {@code key=value}, passed as {@code --key=value}
@@ -52,6 +55,10 @@ public final class ServiceProcess {
         return managementPort;
     }
 
+    public Path logFile() {
+        return logFile;
+    }
+
     public void start(List<String> jvmOptions) throws IOException {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("the executable jar of " + name + " is missing: " + jar
@@ -66,6 +73,7 @@ public final class ServiceProcess {
             command.add("--" + property);
         }
         Files.createDirectories(logFile.getParent());
+        stopRequested = false;
         ProcessBuilder builder = new ProcessBuilder(command);
         // Services get the key's hash through their properties; the key itself stays in this process.
         builder.environment().remove(ApiKey.ENVIRONMENT_VARIABLE);
@@ -79,10 +87,11 @@ public final class ServiceProcess {
     /** Waits until the readiness probe returns UP, and fails early when the process exits. */
     public void awaitReady(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        Process starting = process;
         URI readiness = URI.create("http://127.0.0.1:" + managementPort + "/actuator/health/readiness");
         while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException(name + " exited with code " + process.exitValue() + " during start-up;"
+            if (!starting.isAlive()) {
+                throw new IllegalStateException(name + " exited with code " + starting.exitValue() + " during start-up;"
                         + " see " + logFile);
             }
             try {
@@ -105,6 +114,16 @@ public final class ServiceProcess {
         return process == null ? -1 : process.pid();
     }
 
+    /** Returns a future completed with the current process when it exits. */
+    CompletableFuture<Process> onExit() {
+        return process.onExit();
+    }
+
+    /** Returns whether {@link #stop} was called since the last start, so that the process's exit is expected. */
+    boolean stopRequested() {
+        return stopRequested;
+    }
+
     /** Kills the process at once (SIGKILL), as a crash would. */
     void kill() throws InterruptedException {
         if (process != null) {
@@ -119,18 +138,20 @@ public final class ServiceProcess {
 
     /** Asks the service to shut down gracefully and kills it after {@code grace}. */
     public void stop(Duration grace) {
-        if (process == null || !process.isAlive()) {
+        stopRequested = true;
+        Process running = process;
+        if (running == null || !running.isAlive()) {
             return;
         }
-        process.destroy();
+        running.destroy();
         try {
-            if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!running.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
                 log.warn("{} did not stop within {} s; killing it", name, grace.toSeconds());
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                running.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            process.destroyForcibly();
+            running.destroyForcibly();
         }
         log.info("Stopped {}", name);
     }

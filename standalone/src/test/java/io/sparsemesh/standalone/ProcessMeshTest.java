@@ -40,6 +40,7 @@ import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -63,7 +64,8 @@ class ProcessMeshTest {
         int[][] expected = engineTokens(model, prompts);
 
         MeshTopology topology = new MeshTopology(model, true, 1, 2, 2, "F32", "SHARDS", 256);
-        try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/stories"))) {
+        try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/stories"),
+                RestartPolicy.no())) {
             ManagedChannel channel = startWithRouterChannel(mesh, topology);
             try {
                 // same greedy tokens as the engine, each prompt alone
@@ -84,6 +86,7 @@ class ProcessMeshTest {
                     assertArrayEquals(expected[i % prompts.length], running.get(i).get(120, TimeUnit.SECONDS),
                             "generation " + i + " after a replica died");
                 }
+                assertFalse(victim.isAlive(), "expert-0-1 was restarted although restarts are off");
 
                 // cancelled generations leave no cache behind in the attention service
                 ServiceProcess attention = mesh.processes().stream()
@@ -104,7 +107,8 @@ class ProcessMeshTest {
         int[][] expected = engineTokens(model, prompts);
 
         MeshTopology topology = new MeshTopology(model, false, 1, 2, 2, "F32", "ROUTER", 128);
-        try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/glm"))) {
+        try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/glm"),
+                RestartPolicy.no())) {
             ManagedChannel channel = startWithRouterChannel(mesh, topology);
             try {
                 for (int i = 0; i < prompts.length; i++) {
@@ -133,7 +137,8 @@ class ProcessMeshTest {
         JsonNode cases = new ObjectMapper().readTree(model.resolve("reference.json").toFile()).get("cases");
 
         MeshTopology topology = new MeshTopology(model, true, 1, 2, 2, "F32", "SHARDS", 256);
-        try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/glm5-mini"))) {
+        try (ProcessMesh mesh = new ProcessMesh(root, root.resolve("standalone/target/test-mesh-logs/glm5-mini"),
+                RestartPolicy.no())) {
             ManagedChannel channel = startWithRouterChannel(mesh, topology);
 
             // greedy tokens through the router, every prompt at once
@@ -234,7 +239,7 @@ class ProcessMeshTest {
         return tokens;
     }
 
-    private static int[] generate(ManagedChannel channel, int[] prompt) throws Exception {
+    static int[] generate(ManagedChannel channel, int[] prompt) throws Exception {
         return generateAsync(channel, prompt, TOKENS).get(120, TimeUnit.SECONDS);
     }
 

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -53,6 +54,7 @@ public final class RemoteAttention implements AttentionBackend {
     private final int numLayers;
     private final int hiddenSize;
     private final RemoteAttentionOptions options;
+    private final Map<AttentionReplica, LayerRange> replicaRanges;
     private final List<ReplicaConnection> connections = new ArrayList<>();
     private final ReplicaGroup[] groups;
     private final int[] groupOfLayer;
@@ -64,6 +66,7 @@ public final class RemoteAttention implements AttentionBackend {
         this.numLayers = numLayers;
         this.hiddenSize = hiddenSize;
         this.options = options;
+        this.replicaRanges = Collections.unmodifiableMap(new LinkedHashMap<>(ranges));
         Map<LayerRange, List<ReplicaConnection>> byRange = new LinkedHashMap<>();
         ranges.forEach((replica, range) -> {
             ReplicaConnection connection = new ReplicaConnection(replica, range, options);
@@ -212,6 +215,11 @@ public final class RemoteAttention implements AttentionBackend {
             }
         }
         return true;
+    }
+
+    /** Returns each replica with the layer range it reported when the router connected, in the order given. */
+    public Map<AttentionReplica, LayerRange> replicaRanges() {
+        return replicaRanges;
     }
 
     /** Sequences pinned to each replica by this router, by replica name. */

@@ -125,6 +125,11 @@ public final class RemoteExperts implements ExpertBackend {
         return options;
     }
 
+    /** Returns the endpoint group of each shard, indexed by shard. */
+    public List<EndpointGroup> shards() {
+        return shards;
+    }
+
     @Override
     public void forwardRouted(int layer, float[] input, int rows, ExpertRouting routing, float[] output) {
         if (routing.rows() != rows) {

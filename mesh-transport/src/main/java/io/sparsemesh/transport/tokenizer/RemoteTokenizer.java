@@ -45,6 +45,11 @@ public final class RemoteTokenizer {
         return timeout;
     }
 
+    /** Returns the channel to the tokenizer service. */
+    public Channel channel() {
+        return channel;
+    }
+
     private TokenizerGrpc.TokenizerBlockingStub blocking() {
         return TokenizerGrpc.newBlockingStub(channel).withDeadlineAfter(callTimeout.toNanos(), TimeUnit.NANOSECONDS);
     }

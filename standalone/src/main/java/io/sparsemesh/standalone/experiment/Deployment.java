@@ -2,6 +2,7 @@ package io.sparsemesh.standalone.experiment;
 
 import io.sparsemesh.standalone.MeshTopology;
 import io.sparsemesh.standalone.ProcessMesh;
+import io.sparsemesh.standalone.RestartPolicy;
 import io.sparsemesh.standalone.ServiceProcess;
 
 import java.nio.file.Path;
@@ -72,7 +73,8 @@ public final class Deployment implements AutoCloseable {
         }
         MeshTopology topology = new MeshTopology(model, hasTokenizer, point.attentionReplicas(), point.shards(),
                 point.replicas(), point.wireDtype().toUpperCase(Locale.ROOT), densePlacement, contextLength);
-        mesh = new ProcessMesh(home, logDirectory);
+        // No restarts: a service that dies during a measured point must fail the point, not skew it.
+        mesh = new ProcessMesh(home, logDirectory, RestartPolicy.no());
         checkOpen();
         mesh.start(topology, router);
         processes.addAll(mesh.processes());
