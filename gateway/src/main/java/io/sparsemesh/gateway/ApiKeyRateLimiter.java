@@ -100,7 +100,9 @@ final class ApiKeyRateLimiter implements RateLimiter<Object> {
 
     private Mono<Response> redisFailed(GatewayProperties.ApiKey key, Throwable error) {
         redisFailures.increment();
-        failureLog.warn("Rate limit check in Redis failed; policy " + onRedisFailure + " applies", error.toString());
+        failureLog.warn("Rate limit check in Redis failed; policy " + onRedisFailure + (onRedisFailure
+                == GatewayProperties.RedisFailurePolicy.ALLOW ? " serves the request without a limit"
+                : " rejects the request with 503") + " (last key '" + key.id() + "')", error.toString());
         return switch (onRedisFailure) {
             case ALLOW -> Mono.just(new Response(true, Map.of()));
             case REJECT -> Mono.error(new OpenAiErrorException(new OpenAiError(HttpStatus.SERVICE_UNAVAILABLE,

@@ -6,6 +6,8 @@ import io.sparsemesh.log.spring.MeshLogConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.cloud.gateway.filter.ratelimit.KeyResolver;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -13,7 +15,9 @@ import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.Primary;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.util.unit.DataSize;
 import reactor.core.publisher.Mono;
+import reactor.netty.NettyPipeline;
 
 import java.util.List;
 
@@ -27,6 +31,9 @@ import java.util.List;
 class GatewayConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(GatewayConfiguration.class);
+
+    /** Name of {@link DecodingFailureBodyHandler} in each connection's Netty pipeline. */
+    private static final String DECODING_FAILURE_HANDLER = "sparsemesh.decodingFailureBody";
 
     /** Name of Spring Cloud Gateway's token-bucket script bean. */
     private static final String RATE_LIMITER_SCRIPT = "redisRequestRateLimiterScript";
@@ -71,6 +78,22 @@ class GatewayConfiguration {
                                         @Qualifier(RATE_LIMITER_SCRIPT) RedisScript<List<Long>> script,
                                         GatewayProperties properties, MeterRegistry registry) {
         return new ApiKeyRateLimiter(apiKeys, redis, script, properties.rateLimit().onRedisFailure(), registry);
+    }
+
+    /**
+     * Adds {@link DecodingFailureBodyHandler} to every connection, so the 400, 414 and 431 responses
+     * that Reactor Netty sends for requests it cannot decode carry an OpenAI-shaped body too.
+     */
+    @Bean
+    NettyServerCustomizer decodingFailureBodies(
+            @Value("${server.max-http-request-header-size:8KB}") DataSize maxHeaderSize,
+            @Value("${server.netty.max-initial-line-length:4KB}") DataSize maxInitialLineLength) {
+        return server -> server.doOnChannelInit((observer, channel, remoteAddress) -> {
+            if (channel.pipeline().get(NettyPipeline.HttpCodec) != null) {
+                channel.pipeline().addAfter(NettyPipeline.HttpCodec, DECODING_FAILURE_HANDLER,
+                        new DecodingFailureBodyHandler(maxHeaderSize.toBytes(), maxInitialLineLength.toBytes()));
+            }
+        });
     }
 
     /** Rate-limits by the id of the authenticated API key. */

@@ -1,5 +1,6 @@
 package io.sparsemesh.gateway;
 
+import io.sparsemesh.log.RateLimitedLog;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,8 +16,10 @@ import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
+import reactor.netty.http.client.PrematureCloseException;
 
 import java.net.ConnectException;
+import java.time.Duration;
 
 /**
  * Gives every error the gateway produces an OpenAI-shaped JSON body: errors raised further down
@@ -26,10 +29,15 @@ import java.net.ConnectException;
  */
 final class OpenAiErrorFilter implements WebFilter, Ordered {
 
+    /** Header in which Spring Cloud Gateway's {@code RequestSize} filter puts its message. */
+    private static final String ERROR_MESSAGE_HEADER = "errorMessage";
+
     /** Runs just inside {@link RequestLogFilter}, so the request log records the final status. */
     static final int ORDER = RequestLogFilter.ORDER + 1;
 
     private static final Logger log = LoggerFactory.getLogger(OpenAiErrorFilter.class);
+    /** While the router is down every request fails the same way, so the warning is rate-limited. */
+    private static final RateLimitedLog routerDownLog = new RateLimitedLog(log, Duration.ofSeconds(10));
 
     @Override
     public int getOrder() {
@@ -60,9 +68,16 @@ final class OpenAiErrorFilter implements WebFilter, Ordered {
             return forStatus(exchange, e.getStatusCode(), e.getReason());
         }
         if (failure instanceof ConnectException) {
-            log.warn("Request {}: the router is unreachable: {}", requestId, failure.toString());
-            return new OpenAiError(HttpStatus.BAD_GATEWAY, "The model server is unavailable; retry later.",
-                    OpenAiError.SERVER_ERROR, null, null);
+            // 503 rather than 502: the router is down or restarting, it did not send a bad response
+            routerDownLog.warn("The router is unreachable; responding with 503 (last: request " + requestId + ")",
+                    failure.toString());
+            return new OpenAiError(HttpStatus.SERVICE_UNAVAILABLE, "The model server is unavailable; retry later.",
+                    OpenAiError.SERVER_ERROR, null, "unavailable");
+        }
+        if (failure instanceof PrematureCloseException) {
+            log.warn("Request {}: the router closed the connection before responding: {}", requestId, failure.toString());
+            return new OpenAiError(HttpStatus.BAD_GATEWAY, "The model server closed the connection before responding;"
+                    + " retry the request.", OpenAiError.SERVER_ERROR, null, "bad_gateway");
         }
         log.error("Request {} failed in the gateway", requestId, failure);
         return new OpenAiError(HttpStatus.INTERNAL_SERVER_ERROR,
@@ -127,7 +142,9 @@ final class OpenAiErrorFilter implements WebFilter, Ordered {
             }
             bodyWritten = true;
             ServerHttpResponse response = getDelegate();
-            String detail = response.getHeaders().getFirst("errorMessage");
+            // RequestSize puts its message in this header; the body carries it instead
+            String detail = response.getHeaders().getFirst(ERROR_MESSAGE_HEADER);
+            response.getHeaders().remove(ERROR_MESSAGE_HEADER);
             return forStatus(exchange, status, detail).writeTo(response);
         }
     }

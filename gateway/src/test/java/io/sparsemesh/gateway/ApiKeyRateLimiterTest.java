@@ -13,10 +13,15 @@ import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.scripting.support.ResourceScriptSource;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The rate limiter with Spring Cloud Gateway's token-bucket script, against the real Redis on
- * 127.0.0.1:6379 and against a loopback port where no Redis listens.
+ * 127.0.0.1:6379, against a loopback port where no Redis listens, and against a server that
+ * accepts connections but never replies.
  */
 class ApiKeyRateLimiterTest {
 
@@ -77,6 +83,77 @@ class ApiKeyRateLimiterTest {
             assertEquals(503, error.error().status().value());
             assertEquals(1, registry.get("sparsemesh.gateway.ratelimit.redis.failures").tag("policy", "reject")
                     .counter().count());
+        }
+    }
+
+    /** A Redis that accepts the connection but never replies: the command timeout (1 s here) applies. */
+    @Test
+    void silentRedisFailsOpenAfterTimeout() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        GatewayProperties.ApiKey key = new GatewayProperties.ApiKey("slow", ApiKeyTool.sha256Hex("slow"), 1, 1);
+        try (SilentServer silent = new SilentServer(); Redis redis = new Redis(silent.port())) {
+            ApiKeyRateLimiter limiter = redis.limiter(key, GatewayProperties.RedisFailurePolicy.ALLOW, registry);
+
+            assertTrue(limiter.isAllowed("openai", "slow").block(WAIT).isAllowed());
+            assertEquals(1, registry.get("sparsemesh.gateway.ratelimit.redis.failures").tag("policy", "allow")
+                    .counter().count());
+        }
+    }
+
+    @Test
+    void silentRedisFailsClosedWhenRejecting() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        GatewayProperties.ApiKey key = new GatewayProperties.ApiKey("slow-closed", ApiKeyTool.sha256Hex("slow-closed"), 1, 1);
+        try (SilentServer silent = new SilentServer(); Redis redis = new Redis(silent.port())) {
+            ApiKeyRateLimiter limiter = redis.limiter(key, GatewayProperties.RedisFailurePolicy.REJECT, registry);
+
+            OpenAiErrorException error = assertThrows(OpenAiErrorException.class,
+                    () -> limiter.isAllowed("openai", "slow-closed").block(WAIT));
+            assertEquals(503, error.error().status().value());
+            assertFalse(error.error().message().contains("Exception"), error.error().message());
+        }
+    }
+
+    /** A loopback server that accepts connections and reads what they send, but never writes. */
+    private static final class SilentServer implements AutoCloseable {
+        private final ServerSocket socket;
+        private final List<Socket> accepted = new CopyOnWriteArrayList<>();
+        private final Thread acceptor;
+
+        SilentServer() throws IOException {
+            socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            acceptor = Thread.ofVirtual().start(() -> {
+                while (!socket.isClosed()) {
+                    try {
+                        Socket client = socket.accept();
+                        accepted.add(client);
+                        Thread.ofVirtual().start(() -> drain(client));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        private static void drain(Socket client) {
+            try (InputStream in = client.getInputStream()) {
+                in.transferTo(OutputStream.nullOutputStream());
+            } catch (IOException e) {
+                // the test closed the connection
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            socket.close();
+            for (Socket client : accepted) {
+                client.close();
+            }
+            acceptor.join();
         }
     }
 

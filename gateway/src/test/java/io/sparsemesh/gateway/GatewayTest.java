@@ -13,10 +13,12 @@ import tools.jackson.databind.json.JsonMapper;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -172,6 +174,8 @@ class GatewayTest {
         JsonNode error = error(response);
         assertEquals("request_too_large", error.get("code").asString());
         assertEquals("invalid_request_error", error.get("type").asString());
+        assertTrue(error.get("message").asString().contains("permissible limit is 1.0 kB"), error.toString());
+        assertTrue(response.headers().firstValue("errorMessage").isEmpty(), "the message moved into the body");
         assertEquals(before, UPSTREAM.count(), "nothing reaches the router");
     }
 
@@ -187,6 +191,48 @@ class GatewayTest {
 
         assertEquals(413, response.statusCode());
         assertEquals("request_too_large", error(response).get("code").asString());
+    }
+
+    @Test
+    void oversizedHeaderGets431Body() throws Exception {
+        int before = UPSTREAM.count();
+        HttpResponse<String> response = send(get("/v1/models").header("Authorization", "Bearer " + KEY)
+                .header("X-Padding", "a".repeat(10_000)).build());
+
+        assertEquals(431, response.statusCode());
+        JsonNode error = error(response);
+        assertEquals("request_header_fields_too_large", error.get("code").asString());
+        assertEquals("invalid_request_error", error.get("type").asString());
+        assertEquals("The request headers are larger than the limit of 8192 bytes in total; send fewer or shorter"
+                + " headers.", error.get("message").asString());
+        UUID.fromString(response.headers().firstValue("X-Request-Id").orElseThrow());
+        assertEquals(before, UPSTREAM.count(), "nothing reaches the router");
+    }
+
+    @Test
+    void overlongUrlGets414Body() throws Exception {
+        HttpResponse<String> response = send(get("/v1/models?q=" + "a".repeat(5000))
+                .header("Authorization", "Bearer " + KEY).build());
+
+        assertEquals(414, response.statusCode());
+        JsonNode error = error(response);
+        assertEquals("uri_too_long", error.get("code").asString());
+        assertTrue(error.get("message").asString().contains("limit of 4096 bytes; shorten the URL"), error.toString());
+    }
+
+    @Test
+    void malformedHttpGets400Body() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.getOutputStream().write("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: x\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+            assertTrue(response.startsWith("HTTP/1.1 400 "), response);
+            assertTrue(response.contains("content-type: application/json"), response);
+            JsonNode error = JSON.readTree(response.substring(response.indexOf("\r\n\r\n") + 4)).get("error");
+            assertEquals("invalid_http_request", error.get("code").asString());
+            assertEquals("invalid_request_error", error.get("type").asString());
+        }
     }
 
     @Test

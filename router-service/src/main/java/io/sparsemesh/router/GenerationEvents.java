@@ -10,7 +10,8 @@ import io.sparsemesh.core.engine.GenerationStats;
  */
 public interface GenerationEvents {
 
-    void started(int promptTokens);
+    /** The generation was accepted; {@code promptIds} is the encoded prompt, which the callee must not change. */
+    void started(int[] promptIds);
 
     /** A token and the text it completes (empty while a UTF-8 character is unfinished). */
     void token(int id, String text);

@@ -59,6 +59,10 @@ public final class GenerationGrpcService extends GenerationGrpc.GenerationImplBa
         } catch (IllegalArgumentException e) {
             responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
             return;
+        } catch (BackendUnavailableException e) {
+            log.warn("Request {}: {}", requestId, e.getCause() != null ? e.getCause().toString() : e.getMessage());
+            responses.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+            return;
         }
         call.setOnCancelHandler(() -> {
             log.info("Client cancelled request {}", requestId);
@@ -108,9 +112,9 @@ public final class GenerationGrpcService extends GenerationGrpc.GenerationImplBa
         }
 
         @Override
-        public void started(int promptTokens) {
+        public void started(int[] promptIds) {
             call.onNext(GenerateResponse.newBuilder()
-                    .setStarted(Started.newBuilder().setPromptTokens(promptTokens)).build());
+                    .setStarted(Started.newBuilder().setPromptTokens(promptIds.length)).build());
         }
 
         @Override

@@ -6,6 +6,7 @@ import io.sparsemesh.core.engine.GenerationListener;
 import io.sparsemesh.core.engine.GenerationRequest;
 import io.sparsemesh.core.engine.GenerationStats;
 import io.sparsemesh.core.engine.Scheduler;
+import io.sparsemesh.core.sampling.SamplingParams;
 import io.sparsemesh.core.sampling.StopStringMatcher;
 import io.sparsemesh.router.log.GenerationEventsDecorator;
 import org.slf4j.Logger;
@@ -74,13 +75,34 @@ public final class GenerationService {
                     "the prompt has " + prompt.length + " tokens, but this model's context holds " + context
                             + " tokens including the output; shorten the prompt to at most " + (context - 1) + " tokens");
         }
+        SamplingParams sampling = fitToContext(command, prompt.length);
 
         events = decorator.decorate(command, events);
-        events.started(prompt.length);
-        GenerationRequest request = new GenerationRequest(command.requestId(), prompt, command.sampling());
+        events.started(prompt.clone());
+        GenerationRequest request = new GenerationRequest(command.requestId(), prompt, sampling);
         log.debug("Request {} starts with {} prompt tokens", command.requestId(), prompt.length);
         return scheduler.submit(request, new Listener(command.requestId(), events, codec.newDecoder(),
                 new StopStringMatcher(command.sampling().stopStrings())));
+    }
+
+    /** Applies the command's {@link GenerationCommand.MaxTokensPolicy} to the room the prompt leaves. */
+    private SamplingParams fitToContext(GenerationCommand command, int promptTokens) {
+        SamplingParams sampling = command.sampling();
+        int room = contextLength() - promptTokens;
+        if (sampling.maxTokens() <= room) {
+            return sampling;
+        }
+        return switch (command.maxTokens()) {
+            case STOP_AT_CONTEXT -> sampling;
+            case REJECT_OVER_CONTEXT -> throw new ContextLengthExceededException(contextLength(), promptTokens,
+                    sampling.maxTokens());
+            case FIT_TO_CONTEXT -> sampling.withMaxTokens(room);
+        };
+    }
+
+    /** Returns whether the served model encodes and decodes text. Without a tokenizer, prompts and output are token ids only. */
+    public boolean hasTokenizer() {
+        return codec.hasTokenizer();
     }
 
     private int[] encode(GenerationCommand command) {

@@ -21,6 +21,11 @@ final class IdsOnlyTextCodec implements TextCodec {
     };
 
     @Override
+    public boolean hasTokenizer() {
+        return false;
+    }
+
+    @Override
     public int[] encodePrompt(String text) {
         throw new InvalidRequestException(InvalidRequestException.Kind.INVALID, "prompt",
                 "this model has no tokenizer, so prompts must be token ids; send prompt as an array of integers");

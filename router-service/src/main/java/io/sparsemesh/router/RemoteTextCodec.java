@@ -76,12 +76,12 @@ final class RemoteTextCodec implements TextCodec {
         };
     }
 
-    /** Client errors of the service become request errors; its outages stay server errors. */
+    /** Client errors of the service become request errors; its outages become {@link BackendUnavailableException}. */
     private static RuntimeException asInvalidRequest(RemoteTokenizerException e, String field) {
         return switch (e.code()) {
             case INVALID_ARGUMENT, RESOURCE_EXHAUSTED -> new InvalidRequestException(InvalidRequestException.Kind.INVALID,
-                    field, e.getMessage());
-            default -> e;
+                    field, e.description());
+            default -> new BackendUnavailableException("its tokenizer service failed or did not respond in time", e);
         };
     }
 }

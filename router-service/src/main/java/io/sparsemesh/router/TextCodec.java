@@ -14,6 +14,11 @@ public interface TextCodec {
     /** Renders chat messages with the model's chat template, ready to generate the assistant's turn, and encodes them. */
     int[] encodeChat(List<ChatTurn> messages);
 
+    /** Returns whether this codec turns text into ids and back, which a model without a tokenizer cannot. */
+    default boolean hasTokenizer() {
+        return true;
+    }
+
     /** Starts incremental decoding of one sequence. */
     Decoder newDecoder();
 

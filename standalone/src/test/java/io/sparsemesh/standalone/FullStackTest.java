@@ -3,6 +3,7 @@ package io.sparsemesh.standalone;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
+import com.openai.errors.BadRequestException;
 import com.openai.errors.UnauthorizedException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
@@ -106,6 +107,28 @@ class FullStackTest {
                     choice -> choice.delta().content().ifPresent(text::append)));
         }
         assertEquals(REFERENCE, text.toString());
+    }
+
+    @Test
+    void maxTokensBeyondContextIsRejected() {
+        BadRequestException error = assertThrows(BadRequestException.class, () -> sdk(KEY).chat().completions().create(
+                ChatCompletionCreateParams.builder().model("stories260K").addUserMessage("Once upon a time")
+                        .maxCompletionTokens(200).build()));
+
+        assertEquals("max_completion_tokens", error.param().orElseThrow());
+        assertEquals("context_length_exceeded", error.code().orElseThrow());
+        assertTrue(error.getMessage().contains("maximum context length is 128 tokens, but the request needs 205 tokens:"
+                + " 5 in the messages plus 200"), error.getMessage());
+    }
+
+    @Test
+    void unsupportedFieldIsRejected() {
+        BadRequestException error = assertThrows(BadRequestException.class, () -> sdk(KEY).chat().completions().create(
+                ChatCompletionCreateParams.builder().model("stories260K").addUserMessage("Once upon a time")
+                        .maxTokens(4).frequencyPenalty(0.5).build()));
+
+        assertEquals("frequency_penalty", error.param().orElseThrow());
+        assertEquals("unsupported_parameter", error.code().orElseThrow());
     }
 
     @Test

@@ -51,4 +51,8 @@ public record SamplingParams(double temperature, int topK, double topP, long see
     public SamplingParams withIgnoreEos(boolean ignore) {
         return new SamplingParams(temperature, topK, topP, seed, maxTokens, stopTokenIds, stopStrings, ignore);
     }
+
+    public SamplingParams withMaxTokens(int tokens) {
+        return new SamplingParams(temperature, topK, topP, seed, tokens, stopTokenIds, stopStrings, ignoreEos);
+    }
 }

@@ -66,9 +66,9 @@ public final class GenerationLogger implements GenerationEventsDecorator {
         }
 
         @Override
-        public void started(int promptTokens) {
-            this.promptTokens = promptTokens;
-            delegate.started(promptTokens);
+        public void started(int[] promptIds) {
+            this.promptTokens = promptIds.length;
+            delegate.started(promptIds);
         }
 
         @Override

@@ -6,6 +6,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -14,31 +15,38 @@ import java.util.concurrent.ThreadLocalRandom;
  * Validates the JSON body of a completion request into a {@link CompletionRequest}, field by
  * field, so every rejection names the field and what to send instead.
  *
- * <p>Fields the API defines but this server does not act on are accepted and ignored, as are
- * unknown fields. NOTE: that includes {@code frequency_penalty}, {@code presence_penalty},
- * {@code logit_bias}, {@code logprobs}, {@code tools} and {@code response_format}, so a client
- * that sets them gets plain sampled text. {@code top_k} and {@code ignore_eos} are accepted as
+ * <p>A field whose feature this server lacks (log probabilities, tools, penalties, JSON mode...)
+ * is rejected unless its value leaves the feature off; {@link RequestFields} has the list. Other
+ * fields the server does not act on, known or not, are accepted and ignored. {@code top_k},
+ * {@code ignore_eos}, {@code stop_token_ids} and {@code return_token_ids} are accepted as
  * extensions, with vLLM's meaning.
  */
 final class CompletionRequestParser {
 
     static final String CHAT_EXAMPLE = "{\"model\": \"MODEL\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}]}";
     static final String COMPLETION_EXAMPLE = "{\"model\": \"MODEL\", \"prompt\": \"Once upon a time\"}";
+    static final String TOKEN_IDS_EXAMPLE = "{\"model\": \"MODEL\", \"prompt\": [1, 403, 407]}";
 
     /** Most choices one request may ask for, as in OpenAI's API. */
     static final int MAX_CHOICES = 128;
     /** Most stop sequences, as in OpenAI's API. */
     static final int MAX_STOP_SEQUENCES = 4;
-    /** Output tokens of {@code /v1/completions} when {@code max_tokens} is absent, as in OpenAI's API. */
-    static final int DEFAULT_COMPLETION_TOKENS = 16;
 
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
 
     private final int contextLength;
+    private final Integer defaultMaxTokens;
+    private final boolean hasTokenizer;
 
-    /** @param contextLength tokens per sequence, prompt plus output */
-    CompletionRequestParser(int contextLength) {
+    /**
+     * @param contextLength    tokens per sequence, prompt plus output
+     * @param defaultMaxTokens output tokens when a request sets none, or null for all the room the prompt leaves
+     * @param hasTokenizer     whether the model reads and writes text; without a tokenizer prompts must be token ids
+     */
+    CompletionRequestParser(int contextLength, Integer defaultMaxTokens, boolean hasTokenizer) {
         this.contextLength = contextLength;
+        this.defaultMaxTokens = defaultMaxTokens;
+        this.hasTokenizer = hasTokenizer;
     }
 
     CompletionRequest parse(Endpoint endpoint, ObjectNode body) {
@@ -55,13 +63,19 @@ final class CompletionRequestParser {
         String prompt = null;
         int[] promptIds = null;
         List<TextCodec.ChatTurn> messages = null;
-        int defaultMaxTokens;
-        Integer maxTokens = fields.integer("max_tokens", 1, contextLength - 1);
+        String maxTokensParam = fields.get("max_tokens") != null ? "max_tokens" : null;
+        Integer maxTokens = fields.integer("max_tokens", 1, Integer.MAX_VALUE);
         if (endpoint == Endpoint.CHAT) {
+            if (!hasTokenizer) {
+                throw noTokenizer("messages", "it cannot read chat messages; send the prompt as token ids to"
+                        + " POST /v1/completions instead, e.g. " + TOKEN_IDS_EXAMPLE);
+            }
             messages = messages(fields.required("messages", "a non-empty array of messages, e.g. " + CHAT_EXAMPLE));
-            maxTokens = reconcile(maxTokens, fields.integer("max_completion_tokens", 1, contextLength - 1));
-            // a chat reply may use all of the context the prompt leaves; the scheduler ends it there
-            defaultMaxTokens = contextLength;
+            Integer maxCompletionTokens = fields.integer("max_completion_tokens", 1, Integer.MAX_VALUE);
+            if (maxCompletionTokens != null) {
+                maxTokensParam = "max_completion_tokens";
+            }
+            maxTokens = reconcile(maxTokens, maxCompletionTokens);
         } else {
             JsonNode node = fields.required("prompt", "a string, e.g. " + COMPLETION_EXAMPLE);
             if (node.isString()) {
@@ -74,22 +88,49 @@ final class CompletionRequestParser {
                     promptIds = (int[]) parsed;
                 }
             }
-            defaultMaxTokens = DEFAULT_COMPLETION_TOKENS;
+            if (prompt != null && !hasTokenizer) {
+                throw noTokenizer("prompt", "'prompt' cannot be text; send it as an array of token ids, e.g. "
+                        + TOKEN_IDS_EXAMPLE);
+            }
         }
+        RequestFields.rejectUnsupported(endpoint, fields);
 
         double temperature = orDefault(fields.number("temperature", 0, false, 2), 1.0);
         double topP = orDefault(fields.number("top_p", 0, true, 1), 1.0);
         Integer topK = fields.integer("top_k", -1, Integer.MAX_VALUE);
         Long seed = fields.longInteger("seed");
         int n = orDefault(fields.integer("n", 1, MAX_CHOICES), 1);
+        if (endpoint == Endpoint.COMPLETIONS) {
+            checkBestOf(fields, n);
+        }
         boolean stream = orDefault(fields.bool("stream"), false);
         boolean includeUsage = includeUsage(fields);
         boolean ignoreEos = orDefault(fields.bool("ignore_eos"), false);
+        // a model without a tokenizer returns empty text, so its output is always given as token ids
+        boolean tokenIds = orDefault(fields.bool("return_token_ids"), false) || !hasTokenizer;
         String user = fields.string("user");
+        int resolvedMaxTokens = maxTokens != null ? maxTokens
+                : defaultMaxTokens != null ? defaultMaxTokens : contextLength;
         return new CompletionRequest(endpoint, model, prompt, promptIds, messages, temperature,
                 topK == null || topK < 0 ? 0 : topK, topP,
                 seed != null ? seed : ThreadLocalRandom.current().nextLong(),
-                maxTokens != null ? maxTokens : defaultMaxTokens, stop(fields), ignoreEos, n, stream, includeUsage, user);
+                resolvedMaxTokens, maxTokens != null ? maxTokensParam : null, stop(fields), stopTokenIds(fields),
+                ignoreEos, n, stream, includeUsage, tokenIds, user, RequestFields.ignored(endpoint, body));
+    }
+
+    private static OpenAiException noTokenizer(String param, String fix) {
+        return OpenAiException.invalid(param, "model_has_no_tokenizer",
+                "Invalid value for '" + param + "': the served model has no tokenizer, so " + fix + ".");
+    }
+
+    /** Accepts {@code best_of} only when it equals {@code n}: this server returns every choice it generates. */
+    private static void checkBestOf(JsonFields fields, int n) {
+        Integer bestOf = fields.integer("best_of", 1, MAX_CHOICES);
+        if (bestOf != null && bestOf != n) {
+            throw OpenAiException.invalid("best_of", "unsupported_parameter", "Unsupported value of 'best_of': "
+                    + bestOf + " with n " + n + " asks to keep the best of several completions, but this server"
+                    + " returns every completion it generates; remove 'best_of' or set it to n (" + n + ").");
+        }
     }
 
     /** Merges {@code max_tokens} and its newer name {@code max_completion_tokens}, which must agree when both are set. */
@@ -222,10 +263,29 @@ final class CompletionRequestParser {
         return orDefault(new JsonFields(object, "stream_options").bool("include_usage"), false);
     }
 
-    private static List<String> stop(JsonFields fields) {
+    private static Set<Integer> stopTokenIds(JsonFields fields) {
+        JsonNode node = fields.get("stop_token_ids");
+        if (node == null) {
+            return Set.of();
+        }
+        if (!node.isArray()) {
+            throw JsonFields.wrongType("stop_token_ids", node, "an array of token ids");
+        }
+        Set<Integer> ids = new HashSet<>();
+        for (int id : tokenIds(node, "stop_token_ids")) {
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    private List<String> stop(JsonFields fields) {
         JsonNode node = fields.get("stop");
         if (node == null) {
             return List.of();
+        }
+        if (!hasTokenizer) {
+            throw noTokenizer("stop", "its output has no text for stop strings to match; send 'stop_token_ids'"
+                    + " with token ids instead");
         }
         String expected = "a string or an array of up to " + MAX_STOP_SEQUENCES + " strings";
         if (node.isString()) {

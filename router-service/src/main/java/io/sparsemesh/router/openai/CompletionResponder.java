@@ -6,7 +6,7 @@ import io.sparsemesh.router.openai.CompletionFormat.Usage;
 import io.sparsemesh.router.openai.CompletionRun.Event;
 import io.sparsemesh.router.openai.CompletionRun.Failed;
 import io.sparsemesh.router.openai.CompletionRun.Finished;
-import io.sparsemesh.router.openai.CompletionRun.Text;
+import io.sparsemesh.router.openai.CompletionRun.Token;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.IntStream;
 
 /**
  * Sends a running request's choices to the client, as server-sent events or as one JSON body.
@@ -75,12 +76,13 @@ final class CompletionResponder {
                 }
                 batch.add(first);
                 run.drainTo(batch);
-                for (Event event : batch) {
+                for (int i = 0; i < batch.size(); i++) {
+                    Event event = batch.get(i);
                     switch (event) {
-                        case Text text -> writeData(out, format.textChunk(text.choice(), text.text()));
+                        case Token _ -> i = writeTokens(out, format, batch, i) - 1;
                         case Finished end -> {
                             if (!end.text().isEmpty()) {
-                                writeData(out, format.textChunk(end.choice(), end.text()));
+                                writeData(out, format.textChunk(end.choice(), end.text(), new int[0]));
                             }
                             writeData(out, format.finishChunk(end.choice(), end.reason().openAiName()));
                             completionTokens += end.stats().completionTokens();
@@ -113,13 +115,39 @@ final class CompletionResponder {
         }
     }
 
+    /**
+     * Writes the run of {@link Token} events of one choice that starts at {@code start} as one chunk,
+     * and returns the index after it. Writes nothing when the tokens add no text and token ids are off.
+     */
+    private static int writeTokens(OutputStream out, CompletionFormat format, List<Event> batch, int start)
+            throws IOException {
+        int choice = batch.get(start).choice();
+        StringBuilder text = new StringBuilder();
+        int end = start;
+        while (end < batch.size() && batch.get(end) instanceof Token token && token.choice() == choice) {
+            text.append(token.text());
+            end++;
+        }
+        if (text.isEmpty() && !format.tokenIds()) {
+            return end;
+        }
+        int[] ids = new int[end - start];
+        for (int i = start; i < end; i++) {
+            ids[i - start] = ((Token) batch.get(i)).id();
+        }
+        writeData(out, format.textChunk(choice, text.toString(), ids));
+        return end;
+    }
+
     /** Waits for every choice and returns the whole response body; throws {@link OpenAiException} when one failed. */
     ObjectNode collect(String requestId, CompletionRequest request, CompletionRun run, CompletionFormat format)
             throws InterruptedException {
         StringBuilder[] texts = new StringBuilder[request.n()];
+        IntStream.Builder[] ids = new IntStream.Builder[request.n()];
         String[] reasons = new String[request.n()];
         for (int i = 0; i < texts.length; i++) {
             texts[i] = new StringBuilder();
+            ids[i] = IntStream.builder();
         }
         int open = request.n();
         int completionTokens = 0;
@@ -130,7 +158,10 @@ final class CompletionResponder {
                     // NOTE: a client that disconnects while waiting for a whole body is not noticed; its
                     // generations run to max_tokens
                 }
-                case Text text -> texts[text.choice()].append(text.text());
+                case Token token -> {
+                    texts[token.choice()].append(token.text());
+                    ids[token.choice()].add(token.id());
+                }
                 case Finished end -> {
                     texts[end.choice()].append(end.text());
                     reasons[end.choice()] = end.reason().openAiName();
@@ -146,12 +177,15 @@ final class CompletionResponder {
 
         List<Choice> choices = new ArrayList<>(texts.length);
         for (int i = 0; i < texts.length; i++) {
-            choices.add(new Choice(texts[i].toString(), reasons[i]));
+            choices.add(new Choice(texts[i].toString(), reasons[i], ids[i].build().toArray()));
         }
         return format.body(choices, new Usage(run.promptTokens(), completionTokens));
     }
 
-    /** Maps a generation's failure to a 5xx error: 503 when a backend is unavailable or full, 504 on a deadline. */
+    /**
+     * Maps a generation's failure to a 5xx error: 503 when a backend is unavailable or full, 504 on a
+     * deadline. The client's message names no internal service, call or class; the log line has the details.
+     */
     private static OpenAiException generationFailed(String requestId, Failed failure) {
         Throwable error = failure.error();
         log.warn("Choice {} of request {} failed: {}", failure.choice(), requestId, error.toString());
@@ -169,9 +203,13 @@ final class CompletionResponder {
             status = 503;
             code = "unavailable";
         }
-        return new OpenAiException(status, OpenAiException.SERVER_ERROR, null, code,
-                "The generation failed: " + (error.getMessage() != null ? error.getMessage() : error.toString()) + ". Retry the request; if it keeps failing,"
-                        + " report request id " + requestId + ".");
+        String cause = switch (status) {
+            case 503 -> "a part of the model server is unavailable or at capacity";
+            case 504 -> "a part of the model server did not answer in time";
+            default -> "the model server hit an internal error";
+        };
+        return new OpenAiException(status, OpenAiException.SERVER_ERROR, null, code, "The generation stopped because "
+                + cause + ". Retry the request; if it keeps failing, report request id " + requestId + ".");
     }
 
     private static void writeData(OutputStream out, ObjectNode chunk) throws IOException {

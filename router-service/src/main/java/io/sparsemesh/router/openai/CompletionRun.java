@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * The {@code n} generations of one request, whose events the scheduler thread puts into one
  * bounded queue that the request's thread takes from.
  *
- * <p>The queue has room for every event the generations can produce: at most {@code max_tokens} texts
+ * <p>The queue has room for every event the generations can produce: at most {@code max_tokens} tokens
  * and one end per choice. So the scheduler thread never waits for a client and never drops an
  * event. A slow client only makes the queue longer, and the generations finish (and free their
  * caches) at engine speed. The cost is memory of up to the request's whole output per request.
@@ -31,8 +31,8 @@ final class CompletionRun {
         int choice();
     }
 
-    /** Text the choice generated; never empty. */
-    record Text(int choice, String text) implements Event {
+    /** A token the choice generated and the text it completes, empty while a UTF-8 character is unfinished. */
+    record Token(int choice, int id, String text) implements Event {
     }
 
     /** The choice ended; {@code text} is the text the decoder still held, possibly empty. */
@@ -45,7 +45,7 @@ final class CompletionRun {
     private final BlockingQueue<Event> events;
     private final List<GenerationHandle> handles;
     private final OpenAiMetrics metrics;
-    private volatile int promptTokens;
+    private volatile int[] promptIds = new int[0];
 
     private CompletionRun(int capacity, int choices, OpenAiMetrics metrics) {
         this.events = new LinkedBlockingQueue<>(capacity);
@@ -74,7 +74,12 @@ final class CompletionRun {
     }
 
     int promptTokens() {
-        return promptTokens;
+        return promptIds.length;
+    }
+
+    /** The encoded prompt, known once {@link #start} has returned; callers must not change it. */
+    int[] promptIds() {
+        return promptIds;
     }
 
     /** Waits up to {@code timeout} for the next event; returns null when none came. */
@@ -101,15 +106,13 @@ final class CompletionRun {
         }
 
         @Override
-        public void started(int promptTokens) {
-            CompletionRun.this.promptTokens = promptTokens;
+        public void started(int[] promptIds) {
+            CompletionRun.this.promptIds = promptIds;
         }
 
         @Override
         public void token(int id, String text) {
-            if (!text.isEmpty()) {
-                enqueue(new Text(choice, text));
-            }
+            enqueue(new Token(choice, id, text));
         }
 
         @Override
@@ -127,7 +130,7 @@ final class CompletionRun {
 
         private void enqueue(Event event) {
             if (!events.offer(event)) {
-                // GenerationService reports at most max_tokens texts and one end per generation, so this means that contract broke
+                // GenerationService reports at most max_tokens tokens and one end per generation, so this means that contract broke
                 throw new IllegalStateException("the event queue of choice " + choice + " is full ("
                         + events.size() + " events); the generation sent more events than max_tokens allows");
             }

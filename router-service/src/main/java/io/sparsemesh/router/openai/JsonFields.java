@@ -67,20 +67,22 @@ final class JsonFields {
         return node.booleanValue();
     }
 
-    /** Returns an integer in [min, max], or null when absent. */
+    /** Returns an integer in [min, max], or null when absent; {@code max} {@link Integer#MAX_VALUE} means no upper bound. */
     Integer integer(String name, int min, int max) {
         JsonNode node = get(name);
         if (node == null) {
             return null;
         }
+        String expected = max == Integer.MAX_VALUE ? "an integer of at least " + min : "an integer from " + min + " to " + max;
         if (!node.isIntegralNumber()) {
-            throw wrongType(path(name), node, "an integer from " + min + " to " + max);
+            throw wrongType(path(name), node, expected);
         }
         if (!node.canConvertToInt() || node.intValue() < min || node.intValue() > max) {
             boolean below = node.bigIntegerValue().compareTo(BigInteger.valueOf(min)) < 0;
+            String problem = max != Integer.MAX_VALUE ? "is outside the accepted range [" + min + ", " + max + "]"
+                    : below ? "is below the minimum of " + min : "does not fit in a 32-bit integer";
             throw OpenAiException.invalid(path(name), below ? "integer_below_min_value" : "integer_above_max_value",
-                    "Invalid value for '" + path(name) + "': " + node + " is outside the accepted range ["
-                            + min + ", " + max + "]; send an integer from " + min + " to " + max + ".");
+                    "Invalid value for '" + path(name) + "': " + node + " " + problem + "; send " + expected + ".");
         }
         return node.intValue();
     }

@@ -1,5 +1,7 @@
 package io.sparsemesh.router.openai;
 
+import io.sparsemesh.router.BackendUnavailableException;
+import io.sparsemesh.router.ContextLengthExceededException;
 import io.sparsemesh.router.GenerationService;
 import io.sparsemesh.router.InvalidRequestException;
 import io.sparsemesh.router.openai.CompletionRequest.Endpoint;
@@ -50,7 +52,8 @@ public class OpenAiController {
     public OpenAiController(GenerationService generations, OpenAiProperties properties, OpenAiMetrics metrics) {
         this.generations = generations;
         this.bodies = new JsonBodyReader(properties.maxRequestSize().toBytes());
-        this.parser = new CompletionRequestParser(generations.contextLength());
+        this.parser = new CompletionRequestParser(generations.contextLength(), properties.defaultMaxTokens(),
+                generations.hasTokenizer());
         this.responder = new CompletionResponder(properties.keepAliveInterval(), metrics);
         this.metrics = metrics;
     }
@@ -132,11 +135,12 @@ public class OpenAiController {
         try {
             CompletionRequest parsed = parser.parse(endpoint, bodies.read(request.getInputStream(), example));
             run = start(requestId, parsed);
-            log.info("Request {} on {}: {} choice(s), max_tokens {}, stream {}, user {}", requestId,
-                    metricsEndpoint, parsed.n(), parsed.maxTokens(), parsed.stream(), loggable(parsed.user()));
+            log.info("Request {} on {}: {} choice(s), max_tokens {}, stream {}, user {}, ignored fields {}", requestId,
+                    metricsEndpoint, parsed.n(), parsed.maxTokensParam() != null ? parsed.maxTokens() : "default",
+                    parsed.stream(), loggable(parsed.user()), parsed.ignoredFields().isEmpty() ? "-" : loggable(String.join(",", parsed.ignoredFields())));
 
             CompletionFormat format = CompletionFormat.of(endpoint, requestId, Instant.now().getEpochSecond(),
-                    parsed.model(), parsed.stream() && parsed.includeUsage());
+                    parsed.model(), parsed.stream() && parsed.includeUsage(), parsed.tokenIds() ? run.promptIds() : null);
             if (parsed.stream()) {
                 responder.stream(requestId, parsed, run, format, response);
             } else {
@@ -152,6 +156,14 @@ public class OpenAiController {
             }
             fail(response, metricsEndpoint, requestId, new OpenAiException(503, OpenAiException.SERVER_ERROR, null,
                     "unavailable", "The server is shutting down; retry the request."));
+        } catch (RuntimeException e) {
+            if (run != null) {
+                run.cancel();
+            }
+            log.error("Request {} failed in the router", requestId, e);
+            fail(response, metricsEndpoint, requestId, new OpenAiException(500, OpenAiException.SERVER_ERROR, null,
+                    "internal_error", "The server failed to handle the request. Retry it; if it keeps failing,"
+                    + " report request id " + requestId + "."));
         }
     }
 
@@ -159,6 +171,8 @@ public class OpenAiController {
     private CompletionRun start(String requestId, CompletionRequest request) {
         try {
             return CompletionRun.start(generations, requestId, request, metrics);
+        } catch (ContextLengthExceededException e) {
+            throw contextLengthExceeded(request, e);
         } catch (InvalidRequestException e) {
             String param = "prompt".equals(e.field()) || "messages".equals(e.field())
                     ? request.endpoint().promptField() : e.field();
@@ -171,10 +185,26 @@ public class OpenAiController {
             };
         } catch (IllegalArgumentException e) {
             throw OpenAiException.invalid(null, "invalid_value", "Invalid request: " + sentence(e.getMessage()));
-        } catch (IllegalStateException e) {
+        } catch (BackendUnavailableException e) {
+            log.warn("Request {}: {}", requestId, e.getCause() != null ? e.getCause().toString() : e.getMessage());
             throw new OpenAiException(503, OpenAiException.SERVER_ERROR, null, "unavailable",
-                    "The router cannot take requests: " + sentence(e.getMessage()) + " Retry the request.");
+                    "The server cannot take requests: " + sentence(e.getMessage()) + " Retry the request.");
+        } catch (IllegalStateException e) {
+            log.warn("Request {} cannot start: {}", requestId, e.getMessage());
+            throw new OpenAiException(503, OpenAiException.SERVER_ERROR, null, "unavailable",
+                    "The server is shutting down and takes no new requests; retry the request.");
         }
+    }
+
+    /** Words the context check with the request's own field names, like vLLM's message for the same case. */
+    private static OpenAiException contextLengthExceeded(CompletionRequest request, ContextLengthExceededException e) {
+        String promptPart = request.endpoint() == Endpoint.CHAT ? "in the messages" : "in the prompt";
+        String param = request.maxTokensParam();
+        String message = "This model's maximum context length is " + e.contextLength() + " tokens, but the request"
+                + " needs " + ((long) e.promptTokens() + e.maxTokens()) + " tokens: " + e.promptTokens() + " "
+                + promptPart + " plus " + e.maxTokens() + " for the completion ('" + param + "'). Set '" + param
+                + "' to at most " + e.room() + ", or shorten the " + request.endpoint().promptField() + ".";
+        return OpenAiException.invalid(param, "context_length_exceeded", message);
     }
 
     private static OpenAiException modelNotFound(String message) {

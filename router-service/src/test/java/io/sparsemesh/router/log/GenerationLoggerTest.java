@@ -40,7 +40,7 @@ class GenerationLoggerTest {
         List<String> seen = new ArrayList<>();
         try (SpoolingKafkaLog kafka = open()) {
             GenerationEvents events = logger(kafka).decorate(command(requestId), new RecordedEvents(seen));
-            events.started(5);
+            events.started(new int[5]);
             events.token(11, "Once");
             events.token(12, " upon");
             events.token(13, "");
@@ -69,7 +69,7 @@ class GenerationLoggerTest {
         List<String> seen = new ArrayList<>();
         try (SpoolingKafkaLog kafka = open()) {
             GenerationEvents events = logger(kafka).decorate(command(requestId), new RecordedEvents(seen));
-            events.started(7);
+            events.started(new int[7]);
             events.token(1, "x");
             events.failed(new IllegalStateException("expert shard 2 is unavailable"));
         }
@@ -89,7 +89,7 @@ class GenerationLoggerTest {
         String requestId = "single-" + UUID.randomUUID();
         try (SpoolingKafkaLog kafka = open()) {
             GenerationEvents events = logger(kafka).decorate(command(requestId), new RecordedEvents(new ArrayList<>()));
-            events.started(2);
+            events.started(new int[2]);
             events.token(9, "!");
             events.finished(FinishReason.STOP, new GenerationStats(2, 1, 3_000_000, 0), "");
         }
@@ -123,8 +123,8 @@ class GenerationLoggerTest {
     /** Writes each event it receives as a line of text. */
     private record RecordedEvents(List<String> lines) implements GenerationEvents {
         @Override
-        public void started(int promptTokens) {
-            lines.add("started " + promptTokens);
+        public void started(int[] promptIds) {
+            lines.add("started " + promptIds.length);
         }
 
         @Override

@@ -64,6 +64,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -80,6 +81,10 @@ class OpenAiApiTest {
     static final String PROMPT = "Once upon a time";
     /** stories260K's greedy continuation of PROMPT: its first 16 tokens. */
     static final String GREEDY_16 = ", there was a little girl named Lily. She loved to play";
+    /** The token ids of PROMPT, with BOS. */
+    static final List<Integer> PROMPT_IDS = List.of(1, 403, 407, 261, 378);
+    /** The token ids of GREEDY_16. */
+    static final List<Integer> GREEDY_16_IDS = List.of(432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337);
     static final int CONTEXT = 2048;
     static final JsonMapper JSON = JsonMapper.builder().build();
     static final int GRPC_PORT = freePort();
@@ -355,7 +360,7 @@ class OpenAiApiTest {
                 new ErrorCase("missing prompt", completions, "{\"model\": \"stories260K\"}", 400, "prompt",
                         "missing_required_parameter", "Missing required parameter 'prompt'; send"),
                 new ErrorCase("max_tokens string", chat, chatBody("\"max_tokens\": \"ten\""), 400, "max_tokens",
-                        "invalid_type", "expected an integer from 1 to 2047, but got a string (\"ten\")"),
+                        "invalid_type", "expected an integer of at least 1, but got a string (\"ten\")"),
                 new ErrorCase("stream string", chat, chatBody("\"stream\": \"yes\""), 400, "stream", "invalid_type",
                         "expected a boolean"),
                 new ErrorCase("messages object", chat, "{\"model\": \"stories260K\", \"messages\": {}}", 400, "messages",
@@ -380,13 +385,32 @@ class OpenAiApiTest {
                 new ErrorCase("two prompts", completions, "{\"model\": \"stories260K\", \"prompt\": [\"a\", \"b\"]}",
                         400, "prompt", "invalid_value", "one prompt per request"),
                 new ErrorCase("max_tokens zero", chat, chatBody("\"max_tokens\": 0"), 400, "max_tokens",
-                        "integer_below_min_value", "accepted range [1, 2047]"),
+                        "integer_below_min_value", "0 is below the minimum of 1"),
                 new ErrorCase("max_tokens negative", completions, completionBody("\"max_tokens\": -5"), 400, "max_tokens",
-                        "integer_below_min_value", "send an integer from 1 to 2047"),
+                        "integer_below_min_value", "send an integer of at least 1"),
+                new ErrorCase("max_tokens beyond int", completions, completionBody("\"max_tokens\": 99999999999"), 400,
+                        "max_tokens", "integer_above_max_value", "does not fit in a 32-bit integer"),
                 new ErrorCase("max_tokens above context", completions, completionBody("\"max_tokens\": 5000"), 400,
-                        "max_tokens", "integer_above_max_value", "accepted range [1, 2047]"),
+                        "max_tokens", "context_length_exceeded", "This model's maximum context length is 2048 tokens,"
+                        + " but the request needs 5005 tokens: 5 in the prompt plus 5000 for the completion"
+                        + " ('max_tokens'). Set 'max_tokens' to at most 2043, or shorten the prompt."),
+                new ErrorCase("max_tokens above room", completions, completionBody("\"max_tokens\": 2044"), 400,
+                        "max_tokens", "context_length_exceeded", "needs 2049 tokens"),
+                new ErrorCase("max_completion_tokens above room", chat, chatBody("\"max_completion_tokens\": 2044"), 400,
+                        "max_completion_tokens", "context_length_exceeded", "5 in the messages plus 2044 for the"
+                        + " completion ('max_completion_tokens'). Set 'max_completion_tokens' to at most 2043, or shorten the messages."),
+                new ErrorCase("max_tokens above room of ids", completions, "{\"model\": \"stories260K\", \"prompt\": "
+                        + IntStream.range(0, 2000).mapToObj(i -> "1").collect(Collectors.joining(", ", "[", "]"))
+                        + ", \"max_tokens\": 100}", 400, "max_tokens", "context_length_exceeded",
+                        "2000 in the prompt plus 100 for the completion ('max_tokens'). Set 'max_tokens' to at most 48"),
                 new ErrorCase("max_completion_tokens zero", chat, chatBody("\"max_completion_tokens\": 0"), 400,
-                        "max_completion_tokens", "integer_below_min_value", "[1, 2047]"),
+                        "max_completion_tokens", "integer_below_min_value", "below the minimum of 1"),
+                new ErrorCase("stop_token_ids not array", completions, completionBody("\"stop_token_ids\": 2"), 400,
+                        "stop_token_ids", "invalid_type", "expected an array of token ids"),
+                new ErrorCase("stop_token_ids decimal", completions, completionBody("\"stop_token_ids\": [2.5]"), 400,
+                        "stop_token_ids[0]", "invalid_type", "expected a token id"),
+                new ErrorCase("return_token_ids string", chat, chatBody("\"return_token_ids\": \"yes\""), 400,
+                        "return_token_ids", "invalid_type", "expected a boolean"),
                 new ErrorCase("n zero", chat, chatBody("\"n\": 0"), 400, "n", "integer_below_min_value",
                         "send an integer from 1 to 128"),
                 new ErrorCase("n negative", completions, completionBody("\"n\": -1"), 400, "n", "integer_below_min_value",
@@ -408,6 +432,38 @@ class OpenAiApiTest {
                 new ErrorCase("include_usage string", chat, chatBody("\"stream\": true, \"stream_options\":"
                         + " {\"include_usage\": \"yes\"}"), 400, "stream_options.include_usage", "invalid_type",
                         "expected a boolean"),
+                new ErrorCase("chat logprobs", chat, chatBody("\"logprobs\": true"), 400, "logprobs",
+                        "unsupported_parameter", "Unsupported parameter 'logprobs': this server does not return log"
+                        + " probabilities; remove it or set it to false."),
+                new ErrorCase("top_logprobs", chat, chatBody("\"logprobs\": false, \"top_logprobs\": 3"), 400,
+                        "top_logprobs", "unsupported_parameter", "remove it or set it to 0"),
+                new ErrorCase("completion logprobs", completions, completionBody("\"logprobs\": 0"), 400, "logprobs",
+                        "unsupported_parameter", "does not return log probabilities"),
+                new ErrorCase("echo", completions, completionBody("\"echo\": true"), 400, "echo",
+                        "unsupported_parameter", "does not echo the prompt"),
+                new ErrorCase("suffix", completions, completionBody("\"suffix\": \" The end.\""), 400, "suffix",
+                        "unsupported_parameter", "remove it or set it to \"\""),
+                new ErrorCase("best_of above n", completions, completionBody("\"best_of\": 3"), 400, "best_of",
+                        "unsupported_parameter", "3 with n 1 asks to keep the best of several completions"),
+                new ErrorCase("tools", chat, chatBody("\"tools\": [{\"type\": \"function\", \"function\":"
+                        + " {\"name\": \"f\"}}]"), 400, "tools", "unsupported_parameter", "does not call tools"),
+                new ErrorCase("tool_choice", chat, chatBody("\"tool_choice\": \"auto\""), 400, "tool_choice",
+                        "unsupported_parameter", "remove it or set it to \"none\""),
+                new ErrorCase("functions", chat, chatBody("\"functions\": [{\"name\": \"f\"}]"), 400, "functions",
+                        "unsupported_parameter", "does not call functions"),
+                new ErrorCase("json mode", chat, chatBody("\"response_format\": {\"type\": \"json_object\"}"), 400,
+                        "response_format", "unsupported_parameter", "no JSON mode or JSON schema; remove it or set it"
+                        + " to {\"type\": \"text\"}"),
+                new ErrorCase("logit_bias", completions, completionBody("\"logit_bias\": {\"50\": -100}"), 400,
+                        "logit_bias", "unsupported_parameter", "does not bias token probabilities"),
+                new ErrorCase("frequency_penalty", chat, chatBody("\"frequency_penalty\": 0.5"), 400,
+                        "frequency_penalty", "unsupported_parameter", "remove it or set it to 0"),
+                new ErrorCase("presence_penalty", completions, completionBody("\"presence_penalty\": -1"), 400,
+                        "presence_penalty", "unsupported_parameter", "does not apply presence penalties"),
+                new ErrorCase("audio", chat, chatBody("\"audio\": {\"voice\": \"alloy\", \"format\": \"wav\"}"),
+                        400, "audio", "unsupported_parameter", "generates text only; remove it."),
+                new ErrorCase("guided_json", completions, completionBody("\"guided_json\": {}"), 400, "guided_json",
+                        "unsupported_parameter", "does not constrain output"),
                 new ErrorCase("unknown path", "/v1/embeddings", "{}", 404, null, "unknown_url",
                         "Unknown URL: POST /v1/embeddings; this server serves POST /v1/chat/completions"));
     }
@@ -453,9 +509,131 @@ class OpenAiApiTest {
     @Test
     void unknownFieldsAreIgnored() throws Exception {
         HttpResponse<String> response = post("/v1/chat/completions", chatBody(
-                "\"max_tokens\": 2, \"frequency_penalty\": 0.5, \"some_future_field\": {\"x\": [1]}, \"user\": null"));
+                "\"max_tokens\": 2, \"some_future_field\": {\"x\": [1]}, \"user\": null, \"store\": true,"
+                        + " \"metadata\": {\"team\": \"a\"}, \"service_tier\": \"auto\", \"parallel_tool_calls\": false,"
+                        + " \"prediction\": {\"type\": \"content\", \"content\": \"x\"}, \"prompt_cache_key\": \"k\""));
         assertEquals(200, response.statusCode(), response.body());
         assertEquals("chat.completion", JSON.readTree(response.body()).get("object").stringValue());
+    }
+
+    /** Unsupported features are accepted when the value leaves them off, as SDKs and frameworks send them. */
+    @Test
+    void unsupportedFieldsAtOffValuesAreAccepted() throws Exception {
+        HttpResponse<String> chat = post("/v1/chat/completions", chatBody("\"max_tokens\": 2, \"logprobs\": false,"
+                + " \"top_logprobs\": 0, \"frequency_penalty\": 0, \"presence_penalty\": 0.0, \"logit_bias\": {},"
+                + " \"tools\": [], \"tool_choice\": \"none\", \"response_format\": {\"type\": \"text\"},"
+                + " \"modalities\": [\"text\"], \"n\": 1"));
+        assertEquals(200, chat.statusCode(), chat.body());
+
+        HttpResponse<String> completion = post("/v1/completions", completionBody("\"max_tokens\": 2, \"echo\": false,"
+                + " \"suffix\": \"\", \"best_of\": 2, \"n\": 2, \"logprobs\": null"));
+        assertEquals(200, completion.statusCode(), completion.body());
+        assertEquals(2, JSON.readTree(completion.body()).get("choices").size());
+    }
+
+    @Test
+    void sdkRejectsLogprobsWithParam() {
+        BadRequestException error = assertThrows(BadRequestException.class, () -> sdk().chat().completions().create(
+                ChatCompletionCreateParams.builder().model(MODEL).addUserMessage(PROMPT).logprobs(true).build()));
+        assertEquals("logprobs", error.param().orElseThrow());
+        assertEquals("unsupported_parameter", error.code().orElseThrow());
+        assertTrue(error.getMessage().contains("does not return log probabilities"), error.getMessage());
+    }
+
+    // --- max_tokens and the context ------------------------------------------------------------
+
+    @Test
+    void maxTokensFillingContextIsAccepted() throws Exception {
+        // 5 prompt tokens leave room for 2043; the stop string ends the generation early
+        HttpResponse<String> response = post("/v1/completions", completionBody(
+                "\"max_tokens\": 2043, \"temperature\": 0, \"stop\": \" named\""));
+        assertEquals(200, response.statusCode(), response.body());
+        assertEquals("stop", JSON.readTree(response.body()).get("choices").get(0).get("finish_reason").stringValue());
+    }
+
+    @Test
+    void absentMaxTokensFillsRemainingRoom() throws Exception {
+        String prompt = IntStream.range(0, 2040).mapToObj(i -> "1").collect(Collectors.joining(", ", "[", "]"));
+        HttpResponse<String> response = post("/v1/completions", "{\"model\": \"stories260K\", \"prompt\": " + prompt
+                + ", \"temperature\": 0, \"ignore_eos\": true}");
+
+        assertEquals(200, response.statusCode(), response.body());
+        JsonNode body = JSON.readTree(response.body());
+        assertEquals(2040, body.get("usage").get("prompt_tokens").intValue());
+        assertEquals(8, body.get("usage").get("completion_tokens").intValue(), "all of the 8 tokens of room");
+        assertEquals("length", body.get("choices").get(0).get("finish_reason").stringValue());
+    }
+
+    // --- token ids -----------------------------------------------------------------------------
+
+    @Test
+    void returnTokenIdsOnCompletion() throws Exception {
+        JsonNode body = JSON.readTree(post("/v1/completions", completionBody(
+                "\"max_tokens\": 16, \"temperature\": 0, \"return_token_ids\": true")).body());
+
+        JsonNode choice = body.get("choices").get(0);
+        assertEquals(GREEDY_16, choice.get("text").stringValue());
+        assertEquals(GREEDY_16_IDS, ids(choice.get("token_ids")));
+        assertEquals(PROMPT_IDS, ids(choice.get("prompt_token_ids")));
+        assertNull(body.get("prompt_token_ids"), "completions keep the prompt ids in each choice");
+
+        JsonNode plain = JSON.readTree(post("/v1/completions", completionBody("\"max_tokens\": 2")).body());
+        assertNull(plain.get("choices").get(0).get("token_ids"), "no ids unless asked for");
+    }
+
+    @Test
+    void returnTokenIdsOnChat() throws Exception {
+        JsonNode body = JSON.readTree(post("/v1/chat/completions", chatBody(
+                "\"max_tokens\": 16, \"temperature\": 0, \"return_token_ids\": true")).body());
+
+        assertEquals(PROMPT_IDS, ids(body.get("prompt_token_ids")));
+        JsonNode choice = body.get("choices").get(0);
+        assertEquals(GREEDY_16, choice.get("message").get("content").stringValue());
+        assertEquals(GREEDY_16_IDS, ids(choice.get("token_ids")));
+    }
+
+    @Test
+    void streamedTokenIdsAddUp() throws Exception {
+        HttpResponse<String> response = post("/v1/completions", completionBody(
+                "\"max_tokens\": 16, \"temperature\": 0, \"return_token_ids\": true, \"stream\": true"));
+
+        List<JsonNode> chunks = dataChunks(response.body());
+        assertEquals(PROMPT_IDS, ids(chunks.getFirst().get("choices").get(0).get("prompt_token_ids")),
+                "the first chunk carries the prompt ids");
+        List<Integer> streamed = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        for (JsonNode chunk : chunks) {
+            JsonNode choice = chunk.get("choices").get(0);
+            text.append(choice.get("text").stringValue());
+            if (choice.has("token_ids")) {
+                streamed.addAll(ids(choice.get("token_ids")));
+            }
+        }
+        assertEquals(GREEDY_16_IDS, streamed);
+        assertEquals(GREEDY_16, text.toString());
+    }
+
+    @Test
+    void stopTokenIdEndsChoice() throws Exception {
+        HttpResponse<String> response = post("/v1/completions", completionBody("\"max_tokens\": 16, \"temperature\": 0,"
+                + " \"return_token_ids\": true, \"stop_token_ids\": [" + GREEDY_16_IDS.get(3) + "]"));
+
+        JsonNode choice = JSON.readTree(response.body()).get("choices").get(0);
+        assertEquals("stop", choice.get("finish_reason").stringValue());
+        assertEquals(GREEDY_16_IDS.subList(0, 3), ids(choice.get("token_ids")), "the stop token is not part of the output");
+    }
+
+    static List<Integer> ids(JsonNode array) {
+        assertNotNull(array, "an array of token ids");
+        List<Integer> ids = new ArrayList<>();
+        array.forEach(id -> ids.add(id.intValue()));
+        return ids;
+    }
+
+    /** Parses the {@code data: {...}} events of a server-sent event stream. */
+    static List<JsonNode> dataChunks(String stream) {
+        return stream.lines().filter(line -> line.startsWith("data: {"))
+                .map(line -> JSON.readTree(line.substring(6))).toList();
     }
 
     // --- cancellation -------------------------------------------------------------------------
@@ -507,7 +685,7 @@ class OpenAiApiTest {
     /** Blocks the scheduler thread on the first token until {@code resume} opens (at most a minute). */
     private record BlockingEvents(CountDownLatch paused, CountDownLatch resume) implements GenerationEvents {
         @Override
-        public void started(int promptTokens) {
+        public void started(int[] promptIds) {
         }
 
         @Override

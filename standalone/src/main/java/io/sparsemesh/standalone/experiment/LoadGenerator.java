@@ -35,9 +35,8 @@ import java.util.stream.Stream;
  * Sends streaming generation requests to a router and records when each one started, when its
  * first token arrived and when it ended. Prompts go as token ids with {@code ignore_eos} so every
  * request generates exactly its {@code max_tokens}. Requests use the OpenAI-compatible
- * {@code POST /v1/completions} or, for a model without a tokenizer (whose HTTP stream carries no
- * per-token chunks because every token's text is empty), the gRPC {@code Generation} API, which
- * streams token ids.
+ * {@code POST /v1/completions} or, for a model without a tokenizer, the gRPC {@code Generation}
+ * API, which streams token ids.
  */
 public final class LoadGenerator implements AutoCloseable {
 
