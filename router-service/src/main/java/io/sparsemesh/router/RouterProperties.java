@@ -20,12 +20,9 @@ import java.util.List;
  * @param modelId        name clients use in requests; default: the checkpoint's file or folder name
  * @param scheduler      continuous batching limits
  * @param mesh           where attention and experts run; default: all in this process
-<<<<<<< HEAD
  * @param pingPong       whether a step over two or more sequences runs as two micro-batches on two
  *                       threads, so that attention and expert hops overlap; default false
-=======
  * @param healthCheck    how the readiness check reaches the services behind the router
->>>>>>> mesh-ops
  */
 @Validated
 @ConfigurationProperties("sparsemesh.router")
@@ -35,11 +32,8 @@ public record RouterProperties(
         String modelId,
         @Valid @DefaultValue Scheduler scheduler,
         @Valid @DefaultValue Mesh mesh,
-<<<<<<< HEAD
-        @DefaultValue("false") boolean pingPong) {
-=======
+        @DefaultValue("false") boolean pingPong,
         @Valid @DefaultValue HealthCheck healthCheck) {
->>>>>>> mesh-ops
 
     /** The model id clients address, from {@code model-id} or the checkpoint's name. */
     public String resolvedModelId() {

@@ -26,11 +26,8 @@ public final class ProcessMesh implements AutoCloseable {
     private final Path home;
     private final Path logDirectory;
     private final List<ServiceProcess> processes = new ArrayList<>();
-<<<<<<< HEAD
     private final List<MeshTopology.Service> services = new ArrayList<>();
-=======
     private final ProcessSupervisor supervisor;
->>>>>>> mesh-ops
 
     /**
      * @param restartPolicy what happens when a service's process exits without being stopped by the mesh
