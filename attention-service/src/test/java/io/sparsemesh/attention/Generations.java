@@ -1,10 +1,8 @@
 package io.sparsemesh.attention;
 
-import io.sparsemesh.core.engine.FinishReason;
-import io.sparsemesh.core.engine.GenerationListener;
 import io.sparsemesh.core.engine.GenerationRequest;
-import io.sparsemesh.core.engine.GenerationStats;
 import io.sparsemesh.core.engine.Scheduler;
+import io.sparsemesh.core.engine.TokenCollector;
 import io.sparsemesh.core.engine.Transformer;
 import io.sparsemesh.core.sampling.SamplingParams;
 
@@ -34,27 +32,8 @@ final class Generations {
     }
 
     private static CompletableFuture<int[]> submit(Scheduler scheduler, int[] prompt, int count) {
-        CompletableFuture<int[]> result = new CompletableFuture<>();
-        List<Integer> tokens = new ArrayList<>();
-        scheduler.submit(new GenerationRequest("test", prompt, SamplingParams.greedy(count).withIgnoreEos(true)),
-                new GenerationListener() {
-                    @Override
-                    public boolean onToken(int token) {
-                        tokens.add(token);
-                        return true;
-                    }
-
-                    @Override
-                    public void onFinish(FinishReason reason, GenerationStats stats) {
-                        result.complete(tokens.stream().mapToInt(Integer::intValue).toArray());
-                    }
-
-                    @Override
-                    public void onError(Throwable error) {
-                        result.completeExceptionally(error);
-                    }
-                });
-        return result;
+        return TokenCollector.submit(scheduler,
+                new GenerationRequest("test", prompt, SamplingParams.greedy(count).withIgnoreEos(true)));
     }
 
     /** How two models' logits compare over a teacher-forced greedy run. */

@@ -3,17 +3,13 @@ package io.sparsemesh.deploy;
 import io.sparsemesh.core.checkpoint.Checkpoints;
 import io.sparsemesh.core.checkpoint.ModelCheckpoint;
 import io.sparsemesh.core.engine.EngineOptions;
-import io.sparsemesh.core.engine.FinishReason;
-import io.sparsemesh.core.engine.GenerationListener;
 import io.sparsemesh.core.engine.GenerationRequest;
-import io.sparsemesh.core.engine.GenerationStats;
 import io.sparsemesh.core.engine.Scheduler;
+import io.sparsemesh.core.engine.TokenCollector;
 import io.sparsemesh.core.engine.TransformerLoader;
 import io.sparsemesh.core.sampling.SamplingParams;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -27,27 +23,8 @@ final class Generations {
 
     /** Submits a greedy generation of {@code count} tokens that ignores EOS; the future completes with its tokens. */
     static CompletableFuture<int[]> submit(Scheduler scheduler, String id, int[] prompt, int count) {
-        CompletableFuture<int[]> result = new CompletableFuture<>();
-        List<Integer> tokens = new ArrayList<>();
-        scheduler.submit(new GenerationRequest(id, prompt, SamplingParams.greedy(count).withIgnoreEos(true)),
-                new GenerationListener() {
-                    @Override
-                    public boolean onToken(int token) {
-                        tokens.add(token);
-                        return true;
-                    }
-
-                    @Override
-                    public void onFinish(FinishReason reason, GenerationStats stats) {
-                        result.complete(tokens.stream().mapToInt(Integer::intValue).toArray());
-                    }
-
-                    @Override
-                    public void onError(Throwable error) {
-                        result.completeExceptionally(error);
-                    }
-                });
-        return result;
+        return TokenCollector.submit(scheduler,
+                new GenerationRequest(id, prompt, SamplingParams.greedy(count).withIgnoreEos(true)));
     }
 
     /** Returns the single-process engine's greedy tokens for each prompt, each generated alone. */

@@ -5,11 +5,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.sparsemesh.core.checkpoint.Checkpoints;
 import io.sparsemesh.core.checkpoint.ModelCheckpoint;
-import io.sparsemesh.core.engine.FinishReason;
-import io.sparsemesh.core.engine.GenerationListener;
 import io.sparsemesh.core.engine.GenerationRequest;
-import io.sparsemesh.core.engine.GenerationStats;
 import io.sparsemesh.core.engine.LocalEngine;
+import io.sparsemesh.core.engine.TokenCollector;
 import io.sparsemesh.core.sampling.SamplingParams;
 import io.sparsemesh.protocol.v1.GenerateRequest;
 import io.sparsemesh.protocol.v1.GenerateResponse;
@@ -213,27 +211,9 @@ class ProcessMeshTest {
         int[][] tokens = new int[prompts.length][];
         try (LocalEngine engine = LocalEngine.open(model, null, 256)) {
             for (int i = 0; i < prompts.length; i++) {
-                CompletableFuture<int[]> done = new CompletableFuture<>();
-                List<Integer> out = new ArrayList<>();
-                engine.scheduler().submit(new GenerationRequest("expected-" + i, prompts[i],
-                        SamplingParams.greedy(TOKENS).withIgnoreEos(true)), new GenerationListener() {
-                    @Override
-                    public boolean onToken(int token) {
-                        out.add(token);
-                        return true;
-                    }
-
-                    @Override
-                    public void onFinish(FinishReason reason, GenerationStats stats) {
-                        done.complete(out.stream().mapToInt(Integer::intValue).toArray());
-                    }
-
-                    @Override
-                    public void onError(Throwable error) {
-                        done.completeExceptionally(error);
-                    }
-                });
-                tokens[i] = done.get(60, TimeUnit.SECONDS);
+                GenerationRequest request = new GenerationRequest("expected-" + i, prompts[i],
+                        SamplingParams.greedy(TOKENS).withIgnoreEos(true));
+                tokens[i] = TokenCollector.submit(engine.scheduler(), request).get(60, TimeUnit.SECONDS);
             }
         }
         return tokens;

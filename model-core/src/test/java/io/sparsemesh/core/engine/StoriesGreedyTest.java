@@ -120,26 +120,7 @@ class StoriesGreedyTest {
     }
 
     static CompletableFuture<int[]> collect(Scheduler scheduler, int[] prompt, int count) {
-        CompletableFuture<int[]> result = new CompletableFuture<>();
-        List<Integer> tokens = new ArrayList<>();
-        scheduler.submit(new GenerationRequest("test", prompt, SamplingParams.greedy(count).withIgnoreEos(true)),
-                new GenerationListener() {
-                    @Override
-                    public boolean onToken(int token) {
-                        tokens.add(token);
-                        return true;
-                    }
-
-                    @Override
-                    public void onFinish(FinishReason reason, GenerationStats stats) {
-                        result.complete(tokens.stream().mapToInt(Integer::intValue).toArray());
-                    }
-
-                    @Override
-                    public void onError(Throwable error) {
-                        result.completeExceptionally(error);
-                    }
-                });
-        return result;
+        return TokenCollector.submit(scheduler,
+                new GenerationRequest("test", prompt, SamplingParams.greedy(count).withIgnoreEos(true)));
     }
 }

@@ -1,12 +1,10 @@
 package io.sparsemesh.core.tiny;
 
 import io.sparsemesh.core.attention.SequenceCaches;
-import io.sparsemesh.core.engine.FinishReason;
-import io.sparsemesh.core.engine.GenerationListener;
 import io.sparsemesh.core.engine.GenerationRequest;
-import io.sparsemesh.core.engine.GenerationStats;
 import io.sparsemesh.core.engine.LocalAttention;
 import io.sparsemesh.core.engine.Scheduler;
+import io.sparsemesh.core.engine.TokenCollector;
 import io.sparsemesh.core.engine.Transformer;
 import io.sparsemesh.core.sampling.SamplingParams;
 
@@ -129,26 +127,7 @@ final class Runs {
     }
 
     private static CompletableFuture<int[]> submit(Scheduler scheduler, int[] prompt, int count) {
-        CompletableFuture<int[]> result = new CompletableFuture<>();
-        List<Integer> tokens = new ArrayList<>();
         SamplingParams params = SamplingParams.greedy(count).withIgnoreEos(true);
-        scheduler.submit(new GenerationRequest("tiny-" + prompt.length, prompt, params), new GenerationListener() {
-            @Override
-            public boolean onToken(int token) {
-                tokens.add(token);
-                return true;
-            }
-
-            @Override
-            public void onFinish(FinishReason reason, GenerationStats stats) {
-                result.complete(tokens.stream().mapToInt(Integer::intValue).toArray());
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                result.completeExceptionally(error);
-            }
-        });
-        return result;
+        return TokenCollector.submit(scheduler, new GenerationRequest("tiny-" + prompt.length, prompt, params));
     }
 }
