@@ -118,16 +118,20 @@ class PingPongTest {
                 ExpertShard.DensePlacement.SHARDS);
         model.setPingPong(true);
 
-        try (Scheduler scheduler = new Scheduler(model, new EngineOptions(64, 64, 8, 64))) {
-            StoriesGreedyTest.collect(scheduler, STORIES_PROMPTS[0], 4).get(60, TimeUnit.SECONDS);
-            assertEquals(1, experts.threads.size(), "threads that ran a single sequence's FFNs");
+        int vocab = checkpoint.config().vocabSize();
+        try (model) {
+            // one sequence: its five prompt rows run on the calling thread alone
+            int[] prompt = STORIES_PROMPTS[0];
+            model.step(new long[] {1, 1, 1, 1, 1}, prompt, new int[] {0, 1, 2, 3, 4}, 5, new int[] {4}, 1,
+                    new float[vocab]);
+            assertEquals(Set.of(Thread.currentThread().getName()), experts.threads,
+                    "threads that ran a single sequence's FFNs");
 
-            CompletableFuture<int[]> a = StoriesGreedyTest.collect(scheduler, STORIES_PROMPTS[0], 8);
-            CompletableFuture<int[]> b = StoriesGreedyTest.collect(scheduler, STORIES_PROMPTS[1], 8);
-            a.get(60, TimeUnit.SECONDS);
-            b.get(60, TimeUnit.SECONDS);
-            assertTrue(experts.threads.stream().anyMatch(name -> name.equals("sparsemesh-ping-pong")),
-                    "two sequences ran on the ping-pong thread too: " + experts.threads);
+            // two sequences: the second micro-batch runs on the ping-pong thread
+            model.step(new long[] {1, 2}, new int[] {prompt[1], 1}, new int[] {1, 0}, 2, new int[] {0, 1}, 2,
+                    new float[2 * vocab]);
+            assertTrue(experts.threads.contains("sparsemesh-ping-pong"),
+                    "threads that ran two sequences' FFNs: " + experts.threads);
         }
     }
 
