@@ -22,7 +22,7 @@ class ModelVariantTest {
     Path work;
 
     private static SweepPoint point(Integer fullEvery, Integer topk) {
-        return new SweepPoint(SweepPoint.Kind.MESH, 1, 1, 1, "bf16", fullEvery, topk, 1, 8, 8);
+        return new SweepPoint(SweepPoint.Kind.MESH, 1, 1, 1, "bf16", false, fullEvery, topk, 1, 8, 8);
     }
 
     @Test

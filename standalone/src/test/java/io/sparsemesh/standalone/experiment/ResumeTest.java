@@ -76,9 +76,9 @@ class ResumeTest {
 
     private static PointResult recorded(SweepPoint point, int repetition, double tokensPerSecond) throws IOException {
         return new PointResult(point.id(), point.kind().name().toLowerCase(), point.shards(), point.replicas(),
-                point.attentionReplicas(), point.wireDtype(), point.indexVariant(), point.load(), point.promptTokens(),
+                point.attentionReplicas(), point.wireDtype(), point.pingPong(), point.indexVariant(), point.load(), point.promptTokens(),
                 point.outputTokens(), repetition, 4, 0, 1, tokensPerSecond, 4, 10, 12, 13, 1, 1.5, 2, 5, 0.5, 0.3, 0.4, 0.1, 0.1,
-                0.3, Double.NaN, Double.NaN, Double.NaN, new double[0], new double[]{8}, Double.NaN, 1,
+                0.3, Double.NaN, Double.NaN, Double.NaN, new double[0], null, new double[]{8}, Double.NaN, 1,
                 List.of(new PointResult.ComponentUsage("router", 1, 0.9, 100 << 20)), "router", null);
     }
 }
