@@ -226,8 +226,7 @@ public final class ExperimentRunner {
             store.writeJson("expert-load.json", routing);
         }
         if (!stopping && plan.quality()) {
-            int sequence = Math.min(64, Math.min(config.maxPositionEmbeddings(), LocalEngine.DEFAULT_MAX_CONTEXT));
-            int[] tokens = prompts.synthetic(1, sequence, 1).getFirst().promptIds();
+            int[] tokens = prompts.synthetic(1, qualitySequenceLength(config, points), 1).getFirst().promptIds();
             List<String> seen = new ArrayList<>();
             for (SweepPoint point : points) {
                 if (point.indexVariant().equals("model") || seen.contains(point.indexVariant())) {
@@ -244,6 +243,22 @@ public final class ExperimentRunner {
         store.writeText("report.md", Report.render(plan, planText, machine, summaries, results, quality, charts, total,
                 replay));
         log.info("Wrote {} runs to {}", results.size(), store.directory());
+    }
+
+    /**
+     * Returns the tokens of the sequence the index variants are compared on: 64 more than the
+     * largest top-k of the model and its variants, so that the indexer leaves keys out, within the
+     * context. Up to top-k tokens every key is selected, and sharing the selection changes nothing.
+     */
+    static int qualitySequenceLength(ModelConfig config, List<SweepPoint> points) {
+        int context = Math.min(config.maxPositionEmbeddings(), LocalEngine.DEFAULT_MAX_CONTEXT);
+        int topk = config.hasIndexer() ? config.indexer().topK() : 0;
+        for (SweepPoint point : points) {
+            if (point.indexTopk() != null) {
+                topk = Math.max(topk, point.indexTopk());
+            }
+        }
+        return Math.min(context, Math.max(64, topk + 64));
     }
 
     private static List<RequestShape> shapes(PromptSource prompts, ReplayWorkload replay, SweepPoint point, int count) {

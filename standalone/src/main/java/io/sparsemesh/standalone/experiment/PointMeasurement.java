@@ -121,7 +121,7 @@ final class PointMeasurement {
                 Stats.percentile(tpot, 50), Stats.percentile(tpot, 90), Stats.percentile(tpot, 99),
                 stepMs, hopMs, attentionHopMs, expertHopMs, attentionMs, expertMs, overheadMs, indexerRuns, indexerReuses, sampler.kvBytesPerToken(),
                 expertTokens, layerExpertTokens, shardTokens, Stats.imbalance(expertTokens), Stats.imbalance(shardTokens), components,
-                bottleneck, firstError);
+                bottleneck, MachineInfo.loadAverage1m(), firstError);
     }
 
     /** Counter differences between two readings of every service. */

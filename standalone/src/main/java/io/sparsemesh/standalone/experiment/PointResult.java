@@ -23,6 +23,8 @@ import java.util.List;
  *                         router's per-layer counter; null in results saved before it existed
  * @param shardTokens      row-expert pairs computed by each expert shard, summed over its replicas
  * @param bottleneck       component with the highest busy fraction (CPU seconds over wall seconds)
+ * @param loadAverage      the machine's 1-minute load average at the end of the measured window, from
+ *                         {@code /proc/loadavg}; null where unknown and in results saved before it existed
  */
 public record PointResult(String pointId, String kind, int shards, int replicas, int attentionReplicas, String wireDtype,
                           boolean pingPong, String indexVariant, double load, int promptTokens, int outputTokens, int repetition,
@@ -34,7 +36,7 @@ public record PointResult(String pointId, String kind, int shards, int replicas,
                           double kvBytesPerToken, double[] expertTokens, double[][] layerExpertTokens,
                           double[] shardTokens, double expertImbalance,
                           double shardImbalance, List<ComponentUsage> components, String bottleneck,
-                          String firstError) {
+                          Double loadAverage, String firstError) {
 
     /**
      * CPU and memory of one service process over the measured window.

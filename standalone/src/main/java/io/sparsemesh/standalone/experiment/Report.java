@@ -25,7 +25,7 @@ final class Report {
                 + " or request shape share that start. The engine baseline is the router alone, running attention"
                 + " and experts in its own process behind the same HTTP API.\n\n");
 
-        md.append("## Machine\n\n").append(machine.markdown()).append('\n');
+        md.append("## Machine\n\n").append(machine.markdown()).append(loadMarkdown(results)).append('\n');
         if (replay != null) {
             md.append(replayMarkdown(replay));
         }
@@ -77,7 +77,9 @@ final class Report {
 
         if (!quality.isEmpty()) {
             md.append("\n## Quality of index variants\n\n");
-            md.append("Against the model's own config, on one corpus sequence through the single-process engine.\n\n");
+            md.append("Against the model's own config, on one corpus sequence through the single-process engine. The"
+                    + " sequence is longer than the indexer's top-k (where the context allows), so that the indexer"
+                    + " leaves keys out.\n\n");
             md.append("| variant | tokens | max abs logit diff | mean abs logit diff | perplexity | reference perplexity |\n");
             md.append("|---|---|---|---|---|---|\n");
             for (LocalProbe.Quality q : quality) {
@@ -102,6 +104,17 @@ final class Report {
 
         md.append("\n## Plan\n\n```yaml\n").append(planText.strip()).append("\n```\n");
         return md.toString();
+    }
+
+    /** Summarises the load average recorded at the end of each measured window, or returns "" when none was. */
+    private static String loadMarkdown(List<PointResult> results) {
+        double[] loads = results.stream().filter(r -> r.loadAverage() != null).mapToDouble(PointResult::loadAverage).toArray();
+        if (loads.length == 0) {
+            return "";
+        }
+        return "- Load average (1 min) at the end of the measured windows: min " + f(Stats.percentile(loads, 0), 2)
+                + ", median " + f(Stats.median(loads), 2) + ", max " + f(Stats.percentile(loads, 100), 2) + " over "
+                + loads.length + " runs (column load_average_1m of results.csv).\n";
     }
 
     private static String replayMarkdown(ReplaySummary replay) {

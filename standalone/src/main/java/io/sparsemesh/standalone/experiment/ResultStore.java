@@ -96,7 +96,7 @@ public final class ResultStore {
             + "prompt_tokens,output_tokens,repetition,requests,errors,wall_s,output_tokens_per_s,requests_per_s,"
             + "ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,tpot_p50_ms,tpot_p90_ms,tpot_p99_ms,step_ms,hop_ms,"
             + "attention_hop_ms,expert_hop_ms,attention_call_ms,expert_call_ms,hop_overhead_ms,indexer_runs,indexer_reuses,kv_bytes_per_token,"
-            + "expert_imbalance,shard_imbalance,expert_tokens,shard_tokens,cpu_s,rss_mb,bottleneck";
+            + "expert_imbalance,shard_imbalance,expert_tokens,shard_tokens,cpu_s,rss_mb,bottleneck,load_average_1m";
 
     static String csv(List<PointResult> results) {
         StringBuilder out = new StringBuilder(CSV_HEADER).append('\n');
@@ -119,6 +119,7 @@ public final class ResultStore {
             cells.add(r.components().stream().map(c -> c.name() + "=" + number(c.residentBytes() / 1048576.0))
                     .collect(Collectors.joining(";")));
             cells.add(r.bottleneck());
+            cells.add(r.loadAverage() == null ? "" : number(r.loadAverage()));
             out.append(String.join(",", cells)).append('\n');
         }
         return out.toString();

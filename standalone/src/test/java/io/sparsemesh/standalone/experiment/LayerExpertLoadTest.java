@@ -103,6 +103,6 @@ class LayerExpertLoadTest {
         return new PointResult(kind + "-point", kind, 1, 1, 1, "bf16", false, "model", 1, 16, 16, 0, 8, 0, 1, 100, 1,
                 1, 2, 3, 1, 2, 3, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
                 Double.NaN, Double.NaN, Double.NaN, experts, layerExpertTokens, new double[0], Double.NaN, Double.NaN,
-                List.of(), "router", null);
+                List.of(), "router", null, null);
     }
 }

@@ -68,6 +68,16 @@ class ModelVariantTest {
         assertTrue(Double.isFinite(quality.perplexity()));
     }
 
+    /** glm5-mini-gutenberg selects 64 keys per query in a context of 256. */
+    @Test
+    void qualitySequenceOutgrowsTopk() throws Exception {
+        try (ModelCheckpoint checkpoint = Checkpoints.open(TestData.root().resolve("models/glm5-mini-gutenberg"), null)) {
+            assertEquals(128, ExperimentRunner.qualitySequenceLength(checkpoint.config(), List.of(point(1, null))));
+            assertEquals(256, ExperimentRunner.qualitySequenceLength(checkpoint.config(), List.of(point(null, 200))),
+                    "a variant's larger top-k, within the context");
+        }
+    }
+
     /** Perplexity from uniform logits is the vocabulary size. */
     @Test
     void perplexityOfUniformLogits() {
