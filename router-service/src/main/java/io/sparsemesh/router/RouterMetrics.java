@@ -2,6 +2,7 @@ package io.sparsemesh.router;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -19,7 +20,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * The router's scheduler and routing metrics. Tokens routed to each expert and shard are the load
  * signal per-shard autoscaling uses: {@code sparsemesh_router_expert_tokens_total{expert}} and
  * {@code sparsemesh_router_shard_tokens_total{shard}} (a token routed to k experts counts k times,
- * once per expert). Per-layer counts are also kept for the expert-load log.
+ * once per expert). {@code sparsemesh_router_layer_expert_tokens_total{layer,expert}} splits the
+ * expert counts by MoE layer for expert-load heatmaps, and dense layers have no series. That is one
+ * series per MoE layer and routed expert (about 15,000 for DeepSeek-V3), which Spring Boot's
+ * {@code management.metrics.enable.sparsemesh.router.layer.expert.tokens=false} turns off. The same
+ * per-layer counts feed the expert-load log through {@link #drainLayerExpertTokens}.
  */
 public final class RouterMetrics implements StepObserver, RoutingObserver {
 
@@ -31,7 +36,8 @@ public final class RouterMetrics implements StepObserver, RoutingObserver {
     private final Counter[] shardTokens;
     private final ShardLayout layout;
     private final int experts;
-    private final AtomicLongArray layerExpertTokens; // [layer × expert], since the last snapshot
+    private final AtomicLongArray layerExpertTokens; // [layer × expert], since the start
+    private final long[] drainedLayerExpertTokens;   // [layer × expert], totals at the last drain
 
     public RouterMetrics(MeterRegistry registry, ModelConfig config, ShardLayout layout) {
         this.layout = layout;
@@ -64,6 +70,20 @@ public final class RouterMetrics implements StepObserver, RoutingObserver {
                     .register(registry);
         }
         this.layerExpertTokens = new AtomicLongArray(Math.max(1, config.numLayers() * experts));
+        this.drainedLayerExpertTokens = new long[layerExpertTokens.length()];
+        for (int layer = 0; layer < config.numLayers() && experts > 0; layer++) {
+            if (!config.isMoeLayer(layer)) {
+                continue;
+            }
+            for (int e = 0; e < experts; e++) {
+                int index = layer * experts + e;
+                FunctionCounter.builder("sparsemesh.router.layer.expert.tokens", layerExpertTokens, t -> t.get(index))
+                        .description("Tokens routed to each expert of each MoE layer")
+                        .tag("layer", Integer.toString(layer))
+                        .tag("expert", Integer.toString(e))
+                        .register(registry);
+            }
+        }
     }
 
     @Override
@@ -91,12 +111,18 @@ public final class RouterMetrics implements StepObserver, RoutingObserver {
         }
     }
 
-    /** Returns tokens routed per layer and expert since the last call, and resets them. */
-    public long[][] drainLayerExpertTokens(int layers) {
+    /**
+     * Returns tokens routed per layer and expert since the last call (since the start for the first
+     * call). The Prometheus counters keep counting from the start.
+     */
+    public synchronized long[][] drainLayerExpertTokens(int layers) {
         long[][] counts = new long[layers][experts];
         for (int layer = 0; layer < layers; layer++) {
             for (int e = 0; e < experts; e++) {
-                counts[layer][e] = layerExpertTokens.getAndSet(layer * experts + e, 0);
+                int index = layer * experts + e;
+                long total = layerExpertTokens.get(index);
+                counts[layer][e] = total - drainedLayerExpertTokens[index];
+                drainedLayerExpertTokens[index] = total;
             }
         }
         return counts;

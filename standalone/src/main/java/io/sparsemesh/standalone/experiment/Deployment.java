@@ -22,6 +22,12 @@ public final class Deployment implements AutoCloseable {
 
     /** The model id the router is started with and the load generator sends. */
     public static final String MODEL_ID = "experiment";
+    /**
+     * The router property that splits each step into two micro-batches whose attention and expert
+     * hops overlap. NOTE: routers built before this property existed ignore it, as Spring Boot
+     * ignores unknown properties, so such a sweep measures both values with ping-pong off.
+     */
+    static final String PING_PONG_PROPERTY = "sparsemesh.router.ping-pong";
 
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration STOP_GRACE = Duration.ofSeconds(20);
@@ -36,12 +42,13 @@ public final class Deployment implements AutoCloseable {
      * Starts the services of {@code point} serving {@code model}. Call {@link #close()} from another
      * thread to abort a start: the processes started so far are stopped and the start fails.
      *
-     * @param densePlacement ROUTER or SHARDS, where dense FFNs run in the mesh
+     * @param densePlacement   ROUTER or SHARDS, where dense FFNs run in the mesh
+     * @param routerProperties further router properties, which override the ones the point sets
      */
     public void start(SweepPoint point, Path home, Path model, boolean hasTokenizer, String densePlacement,
-                      int contextLength, Path logDirectory) throws Exception {
+                      int contextLength, Path logDirectory, Map<String, String> routerProperties) throws Exception {
         try {
-            startProcesses(point, home, model, hasTokenizer, densePlacement, contextLength, logDirectory);
+            startProcesses(point, home, model, hasTokenizer, densePlacement, contextLength, logDirectory, routerProperties);
         } catch (Exception e) {
             close();
             throw e;
@@ -49,14 +56,11 @@ public final class Deployment implements AutoCloseable {
     }
 
     private void startProcesses(SweepPoint point, Path home, Path model, boolean hasTokenizer, String densePlacement,
-                                int contextLength, Path logDirectory) throws Exception {
+                                int contextLength, Path logDirectory, Map<String, String> routerProperties)
+            throws Exception {
         routerPort = ProcessMesh.freePort();
-        Map<String, String> router = new LinkedHashMap<>();
-        router.put("server.port", Integer.toString(routerPort));
         routerGrpcPort = ProcessMesh.freePort();
-        router.put("spring.grpc.server.port", Integer.toString(routerGrpcPort));
-        router.put("sparsemesh.router.model-id", MODEL_ID);
-        router.put("sparsemesh.router.scheduler.context-length", Integer.toString(contextLength));
+        Map<String, String> router = routerProperties(point, routerPort, routerGrpcPort, contextLength, routerProperties);
 
         if (point.kind() == SweepPoint.Kind.ENGINE) {
             router.put("sparsemesh.router.model", model.toAbsolutePath().toString());
@@ -79,6 +83,19 @@ public final class Deployment implements AutoCloseable {
         mesh.start(topology, router);
         processes.addAll(mesh.processes());
         checkOpen();
+    }
+
+    /** Returns the router properties of {@code point}, with {@code extra} last so that it overrides them. */
+    static Map<String, String> routerProperties(SweepPoint point, int httpPort, int grpcPort, int contextLength,
+                                                Map<String, String> extra) {
+        Map<String, String> router = new LinkedHashMap<>();
+        router.put("server.port", Integer.toString(httpPort));
+        router.put("spring.grpc.server.port", Integer.toString(grpcPort));
+        router.put("sparsemesh.router.model-id", MODEL_ID);
+        router.put("sparsemesh.router.scheduler.context-length", Integer.toString(contextLength));
+        router.put(PING_PONG_PROPERTY, Boolean.toString(point.pingPong()));
+        router.putAll(extra);
+        return router;
     }
 
     private void checkOpen() {

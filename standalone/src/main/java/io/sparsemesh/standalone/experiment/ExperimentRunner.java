@@ -6,6 +6,7 @@ import io.sparsemesh.core.config.ModelConfig;
 import io.sparsemesh.core.engine.LocalEngine;
 import io.sparsemesh.core.tokenizer.Tokenizer;
 import io.sparsemesh.core.tokenizer.Tokenizers;
+import io.sparsemesh.core.tokenizer.chat.ChatTemplates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,20 +28,38 @@ public final class ExperimentRunner {
 
     private static final Logger log = LoggerFactory.getLogger(ExperimentRunner.class);
 
+    /** File in the results directory with the positions of the Kafka records a replay reads. */
+    static final String REPLAY_POSITIONS = "replay-records.json";
+
     private final ExperimentPlan plan;
     private final String planText;
     private final Path home;
     private final ResultStore store;
     private final PrintStream console;
+    private final Map<String, String> routerProperties;
     private volatile boolean stopping;
     private volatile Deployment running;
 
     public ExperimentRunner(ExperimentPlan plan, String planText, Path home, Path out, PrintStream console) {
+        this(plan, planText, home, out, console, Map.of());
+    }
+
+    /** @param routerProperties further properties of every router the sweep starts, such as a Kafka log to write */
+    ExperimentRunner(ExperimentPlan plan, String planText, Path home, Path out, PrintStream console,
+                     Map<String, String> routerProperties) {
         this.plan = plan;
         this.planText = planText;
         this.home = home;
         this.store = new ResultStore(out);
         this.console = console;
+        this.routerProperties = Map.copyOf(routerProperties);
+    }
+
+    /**
+     * Positions of the Kafka records a replay read, saved on the first run of a sweep so that a
+     * resumed run replays the same records, whatever the topic has received since.
+     */
+    record ReplayPositions(String topic, String bootstrapServers, List<KafkaTopicReader.RecordPosition> positions) {
     }
 
     /** Asks the sweep to end and stops the services being measured, so the current run fails fast. */
@@ -61,9 +80,11 @@ public final class ExperimentRunner {
         String loadBefore = MachineInfo.loadAverage();
         ModelConfig config;
         Tokenizer tokenizer;
+        Path tokenizerPath;
         try (ModelCheckpoint checkpoint = Checkpoints.open(plan.model(), null)) {
             config = checkpoint.config();
-            tokenizer = checkpoint.tokenizer() == null ? null : Tokenizers.open(checkpoint.tokenizer());
+            tokenizerPath = checkpoint.tokenizer();
+            tokenizer = tokenizerPath == null ? null : Tokenizers.open(tokenizerPath);
         }
         ModelVariant.check(plan, config);
         int context = Math.min(config.maxPositionEmbeddings(), LocalEngine.DEFAULT_MAX_CONTEXT);
@@ -76,9 +97,13 @@ public final class ExperimentRunner {
             }
         }
         PromptSource prompts = PromptSource.fromCorpus(plan.workload().corpus(), tokenizer, config.vocabSize());
-        List<PromptSource.RecordedRequest> replay = plan.workload().replay() == null ? null
-                : PromptSource.readReplay(plan.workload().replay());
         store.writeText("plan.yaml", planText);
+        ReplayWorkload replay = null;
+        if (plan.workload().replay() != null) {
+            PromptEncoder encoder = new PromptEncoder(tokenizer,
+                    tokenizerPath == null ? null : ChatTemplates.open(tokenizerPath), config.vocabSize());
+            replay = loadReplay(plan.workload().replay(), encoder, prompts, context);
+        }
 
         Map<String, List<SweepPoint>> groups = new LinkedHashMap<>();
         for (SweepPoint point : points) {
@@ -121,11 +146,12 @@ public final class ExperimentRunner {
                     if (stopping) {
                         break sweep;
                     }
-                    deployment.start(first, home, model, tokenizer != null, densePlacement, context, logs);
+                    deployment.start(first, home, model, tokenizer != null, densePlacement, context, logs,
+                            routerProperties);
                     for (SweepPoint point : todo) {
                         progress.starting(point.label() + ", repetition " + (rep + 1));
-                        List<RequestShape> warmup = shapes(prompts, replay, point, plan.warmupRequests(), context);
-                        List<RequestShape> requests = shapes(prompts, replay, point, plan.requests(), context);
+                        List<RequestShape> warmup = shapes(prompts, replay, point, plan.warmupRequests());
+                        List<RequestShape> requests = shapes(prompts, replay, point, plan.requests());
                         PointResult result = measurement.measure(deployment, point, rep, warmup, requests);
                         if (stopping) {
                             break sweep;
@@ -146,65 +172,110 @@ public final class ExperimentRunner {
                 }
             }
         }
-        writeOutputs(config, prompts, points, total, loadBefore);
+        writeOutputs(config, prompts, points, total, loadBefore, replay == null ? null : replay.summary());
         return store.load().size();
     }
 
+    /** Reads the records to replay and builds their requests, and prints what became of the records. */
+    private ReplayWorkload loadReplay(ExperimentPlan.Replay replay, PromptEncoder encoder, PromptSource corpus,
+                                      int context) {
+        ReplayWorkload workload;
+        if (replay.file() != null) {
+            workload = ReplayWorkload.build(RecordedValue.readLines(replay.file()), "file " + replay.file().getFileName(),
+                    true, replay.withoutPrompt(), encoder, corpus, context);
+        } else {
+            KafkaTopicReader.Read read = readKafka(replay.kafka());
+            workload = ReplayWorkload.build(read.values(), read.description(), false, replay.withoutPrompt(), encoder,
+                    corpus, context);
+        }
+        ReplaySummary summary = workload.summary();
+        console.printf("Replaying %d of %d records from %s: %d with their prompt, %d with corpus prompts of their"
+                        + " length; skipped %d without prompt text, %d without a generated token, %d of another"
+                        + " schema version, %d invalid%n", summary.replayed(), summary.read(), summary.source(),
+                summary.withPrompt(), summary.withLengths(), summary.skippedWithoutPrompt(),
+                summary.skippedNoCompletion(), summary.skippedUnknownVersion(), summary.skippedInvalid());
+        return workload;
+    }
+
+    /** Reads the topic, or on a resumed sweep the records that the first run read and saved the positions of. */
+    private KafkaTopicReader.Read readKafka(ExperimentPlan.KafkaTopic topic) {
+        ReplayPositions saved = store.readJson(REPLAY_POSITIONS, ReplayPositions.class);
+        if (saved != null) {
+            if (!saved.topic().equals(topic.topic())) {
+                throw new ReplayException(store.directory().resolve(REPLAY_POSITIONS) + " contains positions in the topic "
+                        + saved.topic() + ", not " + topic.topic() + "; use a new --out directory for another topic");
+            }
+            console.printf("Replaying the %d records of %s that this sweep read first (positions in %s)%n",
+                    saved.positions().size(), topic.topic(), REPLAY_POSITIONS);
+            return KafkaTopicReader.readAgain(topic, saved.positions());
+        }
+        KafkaTopicReader.Read read = KafkaTopicReader.read(topic);
+        store.writeJson(REPLAY_POSITIONS, new ReplayPositions(topic.topic(), topic.bootstrapServers(), read.positions()));
+        return read;
+    }
+
     private void writeOutputs(ModelConfig config, PromptSource prompts, List<SweepPoint> points, int total,
-                              String loadBefore) {
+                              String loadBefore, ReplaySummary replay) {
         List<PointResult> results = store.load();
         store.writeTables(results);
         List<PointSummary> summaries = PointSummary.of(results);
 
         List<LocalProbe.Quality> quality = new ArrayList<>();
-        long[][] routing = null;
-        if (!stopping) {
-            int sequence = Math.min(64, Math.min(config.maxPositionEmbeddings(), LocalEngine.DEFAULT_MAX_CONTEXT));
-            int[] tokens = prompts.synthetic(1, sequence, 1).getFirst().promptIds();
-            if (plan.quality()) {
-                List<String> seen = new ArrayList<>();
-                for (SweepPoint point : points) {
-                    if (point.indexVariant().equals("model") || seen.contains(point.indexVariant())) {
-                        continue;
-                    }
-                    seen.add(point.indexVariant());
-                    Path variant = ModelVariant.forPoint(plan.model(), point, config.numLayers(), store.directory().resolve("work"));
-                    quality.add(LocalProbe.quality(plan.model(), variant, point.indexVariant(), tokens));
+        long[][] routing = LayerExpertLoad.meshTotal(results);
+        if (routing != null) {
+            store.writeJson("expert-load.json", routing);
+        }
+        if (!stopping && plan.quality()) {
+            int[] tokens = prompts.synthetic(1, qualitySequenceLength(config, points), 1).getFirst().promptIds();
+            List<String> seen = new ArrayList<>();
+            for (SweepPoint point : points) {
+                if (point.indexVariant().equals("model") || seen.contains(point.indexVariant())) {
+                    continue;
                 }
-                store.writeJson("quality.json", quality);
+                seen.add(point.indexVariant());
+                Path variant = ModelVariant.forPoint(plan.model(), point, config.numLayers(), store.directory().resolve("work"));
+                quality.add(LocalProbe.quality(plan.model(), variant, point.indexVariant(), tokens));
             }
-            if (config.moe() != null) {
-                List<int[]> routed = new ArrayList<>();
-                for (RequestShape shape : prompts.synthetic(8, Math.min(32, sequence), 1)) {
-                    routed.add(shape.promptIds());
-                }
-                routing = LocalProbe.routing(plan.model(), routed);
-                store.writeJson("expert-load.json", routing);
-            }
+            store.writeJson("quality.json", quality);
         }
         List<String> charts = Plots.write(store.directory(), summaries, routing, quality);
         MachineInfo machine = MachineInfo.now(loadBefore);
-        store.writeText("report.md", Report.render(plan, planText, machine, summaries, results, quality, charts, total));
+        store.writeText("report.md", Report.render(plan, planText, machine, summaries, results, quality, charts, total,
+                replay));
         log.info("Wrote {} runs to {}", results.size(), store.directory());
     }
 
-    private static List<RequestShape> shapes(PromptSource prompts, List<PromptSource.RecordedRequest> replay,
-                                             SweepPoint point, int count, int context) {
-        return replay == null ? prompts.synthetic(count, point.promptTokens(), point.outputTokens())
-                : prompts.replay(replay, count, context);
+    /**
+     * Returns the tokens of the sequence the index variants are compared on: 64 more than the
+     * largest top-k of the model and its variants, so that the indexer leaves keys out, within the
+     * context. Up to top-k tokens every key is selected, and sharing the selection changes nothing.
+     */
+    static int qualitySequenceLength(ModelConfig config, List<SweepPoint> points) {
+        int context = Math.min(config.maxPositionEmbeddings(), LocalEngine.DEFAULT_MAX_CONTEXT);
+        int topk = config.hasIndexer() ? config.indexer().topK() : 0;
+        for (SweepPoint point : points) {
+            if (point.indexTopk() != null) {
+                topk = Math.max(topk, point.indexTopk());
+            }
+        }
+        return Math.min(context, Math.max(64, topk + 64));
+    }
+
+    private static List<RequestShape> shapes(PromptSource prompts, ReplayWorkload replay, SweepPoint point, int count) {
+        return replay == null ? prompts.synthetic(count, point.promptTokens(), point.outputTokens()) : replay.requests(count);
     }
 
     /** Points with the same key run on one start of the services. */
     static String deploymentKey(SweepPoint point) {
         String index = point.indexVariant().replace('/', '-');
         return point.kind() == SweepPoint.Kind.ENGINE ? "engine-" + index
-                : "mesh-s%d-r%d-a%d-%s-%s".formatted(point.shards(), point.replicas(), point.attentionReplicas(),
-                point.wireDtype(), index);
+                : "mesh-s%d-r%d-a%d-%s%s-%s".formatted(point.shards(), point.replicas(), point.attentionReplicas(),
+                point.wireDtype(), point.pingPong() ? "-pingpong" : "", index);
     }
 
     private static String topologyLabel(SweepPoint point) {
         return point.kind() == SweepPoint.Kind.ENGINE ? "the single-process engine"
-                : "the mesh (%d shard(s) x %d replica(s), %d attention replica(s), %s)".formatted(point.shards(),
-                point.replicas(), point.attentionReplicas(), point.wireDtype());
+                : "the mesh (%d shard(s) x %d replica(s), %d attention replica(s), %s%s)".formatted(point.shards(),
+                point.replicas(), point.attentionReplicas(), point.wireDtype(), point.pingPong() ? ", ping-pong" : "");
     }
 }

@@ -16,9 +16,9 @@ import java.nio.file.Path;
 import java.util.stream.IntStream;
 
 /**
- * Runs prompts through the single-process engine in this JVM for what the services do not
- * export: the quality of an index variant against the model's own config, and the tokens routed
- * per layer and expert (the routers' counters sum over layers).
+ * Runs prompts through the single-process engine in this JVM for what the services cannot
+ * measure: the quality of an index variant against the model's own config, which needs both
+ * models' logits for the same tokens.
  */
 final class LocalProbe {
 
@@ -34,8 +34,8 @@ final class LocalProbe {
     }
 
     static Quality quality(Path reference, Path variant, String variantName, int[] tokens) {
-        float[] expected = logits(reference, tokens, RoutingObserver.NONE);
-        float[] actual = logits(variant, tokens, RoutingObserver.NONE);
+        float[] expected = logits(reference, tokens);
+        float[] actual = logits(variant, tokens);
         double max = 0;
         double sum = 0;
         for (int i = 0; i < expected.length; i++) {
@@ -48,31 +48,10 @@ final class LocalProbe {
                 perplexity(expected, tokens, vocab));
     }
 
-    /** Returns tokens routed to each expert of each layer, [layer][expert], for the given prompts. */
-    static long[][] routing(Path model, Iterable<int[]> prompts) {
-        long[][] counts;
-        try (ModelCheckpoint checkpoint = Checkpoints.open(model, null)) {
-            ModelConfig config = checkpoint.config();
-            int experts = config.moe() == null ? 0 : config.moe().numRoutedExperts();
-            counts = new long[config.numLayers()][experts];
-        }
-        long[][] target = counts;
-        RoutingObserver observer = (layer, routing) -> {
-            int entries = routing.rows() * routing.expertsPerToken();
-            for (int i = 0; i < entries; i++) {
-                target[layer][routing.expertIds()[i]]++;
-            }
-        };
-        for (int[] prompt : prompts) {
-            logits(model, prompt, observer);
-        }
-        return counts;
-    }
-
     /** Prefills {@code tokens} as one sequence and returns the logits of every position, [position × vocab]. */
-    private static float[] logits(Path model, int[] tokens, RoutingObserver observer) {
+    private static float[] logits(Path model, int[] tokens) {
         try (ModelCheckpoint checkpoint = Checkpoints.open(model, null);
-             Transformer transformer = load(checkpoint, tokens.length, observer)) {
+             Transformer transformer = load(checkpoint, tokens.length)) {
             int vocab = checkpoint.config().vocabSize();
             int rows = tokens.length;
             float[] logits = new float[rows * vocab];
@@ -83,7 +62,7 @@ final class LocalProbe {
         }
     }
 
-    private static Transformer load(ModelCheckpoint checkpoint, int context, RoutingObserver observer) {
+    private static Transformer load(ModelCheckpoint checkpoint, int context) {
         ModelConfig config = checkpoint.config();
         AttentionLayer[] layers = new AttentionLayer[config.numLayers()];
         for (int layer = 0; layer < layers.length; layer++) {
@@ -93,7 +72,7 @@ final class LocalProbe {
         ExpertBackend experts = config.moe() == null ? null
                 : ExpertShard.load(checkpoint.store(), config, new ShardLayout(1), 0, ExpertShard.DensePlacement.ROUTER);
         return TransformerLoader.loadRouter(config, checkpoint.store(), attention, experts,
-                ExpertShard.DensePlacement.ROUTER, observer);
+                ExpertShard.DensePlacement.ROUTER, RoutingObserver.NONE);
     }
 
     /** Returns exp of the mean negative log-likelihood of each next token under the logits of the position before it. */

@@ -25,6 +25,15 @@ record MachineInfo(int cores, String cpu, long memoryBytes, String jdk, String o
         }
     }
 
+    /** Returns the 1-minute load average from /proc/loadavg, or null where it cannot be read. */
+    static Double loadAverage1m() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     private static String cpuModel() {
         try {
             List<String> lines = Files.readAllLines(Path.of("/proc/cpuinfo"));
@@ -53,7 +62,8 @@ record MachineInfo(int cores, String cpu, long memoryBytes, String jdk, String o
                 + "- Memory: " + (memoryBytes >> 20) + " MiB\n"
                 + "- JDK: " + jdk + "\n"
                 + "- OS: " + os + "\n"
-                + "- Load average (1, 5, 15 min) at start: " + loadBefore + "; at end: " + loadAfter
-                + ". The machine is shared, so other work competes with the mesh for the cores.\n";
+                + "- Load average (1, 5, 15 min) when this report's run of the command started: " + loadBefore
+                + "; when it ended: " + loadAfter + ". The machine is shared, so other work competes with the mesh"
+                + " for the cores.\n";
     }
 }

@@ -26,6 +26,12 @@ public final class PlanParser {
     private static final Set<String> AXIS_FIELDS = Set.of("shards", "replicas", "attention_replicas", "wire_dtype",
             "index_full_every", "index_topk", "concurrency", "rate", "prompt_tokens", "output_tokens", "ping_pong");
     private static final Set<String> WORKLOAD_FIELDS = Set.of("arrival", "corpus", "replay");
+    private static final Set<String> REPLAY_FIELDS = Set.of("file", "kafka", "without_prompt");
+    private static final Set<String> KAFKA_FIELDS = Set.of("bootstrap_servers", "topic", "max_records", "from",
+            "properties");
+    /** Consumer properties the replay sets itself: the fields above or what reading the records depends on. */
+    private static final Set<String> FIXED_CONSUMER_PROPERTIES = Set.of("bootstrap.servers", "key.deserializer",
+            "value.deserializer", "enable.auto.commit", "group.id", "allow.auto.create.topics");
 
     private final Path home;
     private String source;
@@ -78,7 +84,7 @@ public final class PlanParser {
         Path corpus = existingPath(corpusNode.isMissingNode() ? DEFAULT_CORPUS.toString() : text(corpusNode, "workload.corpus"),
                 "workload.corpus");
         JsonNode replayNode = workloadNode.path("replay");
-        Path replay = replayNode.isMissingNode() ? null : existingPath(text(replayNode, "workload.replay"), "workload.replay");
+        ExperimentPlan.Replay replay = replayNode.isMissingNode() ? null : replay(replayNode, requests);
 
         JsonNode axesNode = root.path("axes");
         if (axesNode.isMissingNode() || !axesNode.isObject()) {
@@ -109,10 +115,6 @@ public final class PlanParser {
             }
             return node.asBoolean();
         });
-        if (pingPong.contains(Boolean.TRUE)) {
-            throw error("axes.ping_pong", "true is not supported yet: the router does not overlap micro-batches;"
-                    + " remove the axis or set it to [false]");
-        }
 
         List<Double> load;
         if (arrival == ExperimentPlan.Arrival.CLOSED) {
@@ -137,7 +139,74 @@ public final class PlanParser {
             throw error(axes.has("prompt_tokens") ? "axes.prompt_tokens" : "axes.output_tokens",
                     "cannot be swept with workload.replay, which takes the lengths from the recorded requests");
         }
-        return new ExperimentPlan.Axes(shards, replicas, attention, wire, fullEvery, topk, load, prompt, output);
+        return new ExperimentPlan.Axes(shards, replicas, attention, wire, fullEvery, topk, pingPong, load, prompt, output);
+    }
+
+    /** Reads {@code workload.replay}: a file name, or a mapping with {@code file} or {@code kafka}. */
+    private ExperimentPlan.Replay replay(JsonNode node, int requests) {
+        if (node.isString()) {
+            Path file = existingPath(text(node, "workload.replay"), "workload.replay");
+            return new ExperimentPlan.Replay(file, null, ExperimentPlan.WithoutPrompt.LENGTHS);
+        }
+        if (!node.isObject()) {
+            throw error("workload.replay", "must be a file name or a mapping with file or kafka, got " + node);
+        }
+        checkFields(node, "workload.replay.", REPLAY_FIELDS);
+        if (node.has("file") == node.has("kafka")) {
+            throw error("workload.replay", "must have exactly one of file (a JSONL export) and kafka (the live topic)");
+        }
+        ExperimentPlan.WithoutPrompt withoutPrompt = switch (node.path("without_prompt").asString("lengths")) {
+            case "lengths" -> ExperimentPlan.WithoutPrompt.LENGTHS;
+            case "skip" -> ExperimentPlan.WithoutPrompt.SKIP;
+            case "fail" -> ExperimentPlan.WithoutPrompt.FAIL;
+            default -> throw error("workload.replay.without_prompt", "must be lengths, skip or fail, got "
+                    + node.path("without_prompt"));
+        };
+        if (node.has("file")) {
+            Path file = existingPath(text(node.path("file"), "workload.replay.file"), "workload.replay.file");
+            return new ExperimentPlan.Replay(file, null, withoutPrompt);
+        }
+        return new ExperimentPlan.Replay(null, kafka(node.path("kafka"), requests), withoutPrompt);
+    }
+
+    private ExperimentPlan.KafkaTopic kafka(JsonNode node, int requests) {
+        String prefix = "workload.replay.kafka";
+        if (!node.isObject()) {
+            throw error(prefix, "must be a mapping with at least bootstrap_servers, got " + node);
+        }
+        checkFields(node, prefix + ".", KAFKA_FIELDS);
+        String servers = requiredText(node, "bootstrap_servers", prefix + ".bootstrap_servers");
+        for (String server : servers.split(",")) {
+            if (!server.strip().matches("([^:\\s\\[\\]]+|\\[[0-9A-Fa-f:.]+\\]):\\d{1,5}")) {
+                throw error(prefix + ".bootstrap_servers", "must be host:port[,host:port...], got \"" + servers + "\"");
+            }
+        }
+        JsonNode topicNode = node.path("topic");
+        String topic = topicNode.isMissingNode() ? io.sparsemesh.log.GenerationRecord.TOPIC : text(topicNode, prefix + ".topic");
+        int maxRecords = intField(node, "max_records", requests, 1, prefix + ".max_records");
+        ExperimentPlan.From from = switch (node.path("from").asString("earliest")) {
+            case "earliest" -> ExperimentPlan.From.EARLIEST;
+            case "latest" -> ExperimentPlan.From.LATEST;
+            default -> throw error(prefix + ".from", "must be earliest or latest, got " + node.path("from"));
+        };
+        Map<String, String> properties = new java.util.LinkedHashMap<>();
+        JsonNode propertiesNode = node.path("properties");
+        if (!propertiesNode.isMissingNode()) {
+            if (!propertiesNode.isObject()) {
+                throw error(prefix + ".properties", "must be a mapping of Kafka consumer properties, got " + propertiesNode);
+            }
+            for (Map.Entry<String, JsonNode> property : propertiesNode.properties()) {
+                String field = prefix + ".properties." + property.getKey();
+                if (FIXED_CONSUMER_PROPERTIES.contains(property.getKey())) {
+                    throw error(field, "is set by the replay itself; remove it (use bootstrap_servers for the brokers)");
+                }
+                if (!property.getValue().isValueNode() || property.getValue().isNull()) {
+                    throw error(field, "must be a string, number or boolean, got " + property.getValue());
+                }
+                properties.put(property.getKey(), property.getValue().asString());
+            }
+        }
+        return new ExperimentPlan.KafkaTopic(servers, topic, maxRecords, from, Map.copyOf(properties));
     }
 
     private ExperimentPlan.Arrival arrival(JsonNode node) {
@@ -216,11 +285,16 @@ public final class PlanParser {
     }
 
     private String requiredText(JsonNode root, String field) {
-        JsonNode node = root.path(field);
+        return requiredText(root, field, field);
+    }
+
+    /** @param path the field's full name for errors, e.g. {@code workload.replay.kafka.topic} */
+    private String requiredText(JsonNode parent, String field, String path) {
+        JsonNode node = parent.path(field);
         if (node.isMissingNode() || node.isNull()) {
-            throw error(field, "is missing");
+            throw error(path, "is missing");
         }
-        return text(node, field);
+        return text(node, path);
     }
 
     private String text(JsonNode node, String field) {
@@ -231,15 +305,19 @@ public final class PlanParser {
     }
 
     private int intField(JsonNode root, String field, Integer defaultValue, int min) {
-        JsonNode node = root.path(field);
+        return intField(root, field, defaultValue, min, field);
+    }
+
+    private int intField(JsonNode parent, String field, Integer defaultValue, int min, String path) {
+        JsonNode node = parent.path(field);
         if (node.isMissingNode()) {
             if (defaultValue == null) {
-                throw error(field, "is missing");
+                throw error(path, "is missing");
             }
             return defaultValue;
         }
         if (!node.isIntegralNumber() || node.asInt() < min) {
-            throw error(field, "must be an integer >= " + min + ", got " + node);
+            throw error(path, "must be an integer >= " + min + ", got " + node);
         }
         return node.asInt();
     }

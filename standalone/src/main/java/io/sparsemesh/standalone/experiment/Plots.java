@@ -103,7 +103,8 @@ final class Plots {
 
     private static HeatMapChart heatmap(long[][] counts) {
         HeatMapChart chart = new HeatMapChartBuilder().width(WIDTH).height(HEIGHT)
-                .title("Tokens routed per layer and expert").xAxisTitle("expert").yAxisTitle("layer").build();
+                .title("Tokens routed per layer and expert (router counters, every mesh run)")
+                .xAxisTitle("expert").yAxisTitle("layer").build();
         int layers = counts.length;
         int experts = counts[0].length;
         List<Integer> x = new ArrayList<>();
@@ -138,7 +139,8 @@ final class Plots {
 
     static String topology(PointResult result) {
         String base = result.kind().equals("engine") ? "engine"
-                : result.shards() + "x" + result.replicas() + ", a" + result.attentionReplicas() + " " + result.wireDtype();
+                : result.shards() + "x" + result.replicas() + ", a" + result.attentionReplicas() + " " + result.wireDtype()
+                + (result.pingPong() ? " ping-pong" : "");
         return result.indexVariant().equals("model") ? base : base + " " + result.indexVariant();
     }
 

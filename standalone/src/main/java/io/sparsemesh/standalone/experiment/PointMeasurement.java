@@ -97,6 +97,7 @@ final class PointMeasurement {
         }
 
         double[] expertTokens = deltas.routerByIndex("sparsemesh_router_expert_tokens_total", "expert", experts);
+        double[][] layerExpertTokens = deltas.routerLayerExpertTokens(layers, experts);
         double[] shardTokens = mesh
                 ? deltas.servicesByIndex("expert", "sparsemesh_expert_routed_tokens_total", "shard", point.shards())
                 : new double[0];
@@ -113,14 +114,14 @@ final class PointMeasurement {
                 .map(PointResult.ComponentUsage::name).orElse("");
 
         return new PointResult(point.id(), point.kind().name().toLowerCase(java.util.Locale.ROOT), point.shards(),
-                point.replicas(), point.attentionReplicas(), point.wireDtype(), point.indexVariant(), point.load(),
-                point.promptTokens(), point.outputTokens(), repetition, samples.size(), samples.size() - ok.size(), wall,
+                point.replicas(), point.attentionReplicas(), point.wireDtype(), point.pingPong(), point.indexVariant(),
+                point.load(), point.promptTokens(), point.outputTokens(), repetition, samples.size(), samples.size() - ok.size(), wall,
                 outputTokens / wall, ok.size() / wall,
                 Stats.percentile(ttft, 50), Stats.percentile(ttft, 90), Stats.percentile(ttft, 99),
                 Stats.percentile(tpot, 50), Stats.percentile(tpot, 90), Stats.percentile(tpot, 99),
                 stepMs, hopMs, attentionHopMs, expertHopMs, attentionMs, expertMs, overheadMs, indexerRuns, indexerReuses, sampler.kvBytesPerToken(),
-                expertTokens, shardTokens, Stats.imbalance(expertTokens), Stats.imbalance(shardTokens), components,
-                bottleneck, firstError);
+                expertTokens, layerExpertTokens, shardTokens, Stats.imbalance(expertTokens), Stats.imbalance(shardTokens), components,
+                bottleneck, MachineInfo.loadAverage1m(), firstError);
     }
 
     /** Counter differences between two readings of every service. */
@@ -156,6 +157,11 @@ final class PointMeasurement {
                         - before.get(router).metrics().sum("sparsemesh_router_hop_duration_seconds_count", tagged);
             }
             return count > 0 ? seconds / count * 1e3 : Double.NaN;
+        }
+
+        double[][] routerLayerExpertTokens(int layers, int experts) {
+            int router = routerIndex();
+            return LayerExpertLoad.between(before.get(router).metrics(), after.get(router).metrics(), layers, experts);
         }
 
         double[] routerByIndex(String metric, String label, int size) {

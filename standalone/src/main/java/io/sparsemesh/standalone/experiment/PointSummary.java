@@ -22,7 +22,7 @@ public record PointSummary(PointResult first, int repetitions, double tokensPerS
     private static final Comparator<PointResult> ORDER = Comparator.comparing((PointResult r) -> !r.kind().equals("engine"))
             .thenComparingInt(PointResult::shards).thenComparingInt(PointResult::replicas)
             .thenComparingInt(PointResult::attentionReplicas).thenComparing(PointResult::wireDtype)
-            .thenComparing(PointResult::indexVariant).thenComparingInt(PointResult::promptTokens)
+            .thenComparing(PointResult::pingPong).thenComparing(PointResult::indexVariant).thenComparingInt(PointResult::promptTokens)
             .thenComparingInt(PointResult::outputTokens).thenComparingDouble(PointResult::load);
 
     /** Groups {@code results} by point, in the order of {@link #ORDER}. */

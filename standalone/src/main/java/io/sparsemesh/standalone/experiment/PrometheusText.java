@@ -75,19 +75,44 @@ public record PrometheusText(Map<String, Double> samples) {
             if (!sample.getKey().startsWith(name + "{")) {
                 continue;
             }
-            String value = label(sample.getKey(), label);
-            if (value == null) {
-                continue;
-            }
-            try {
-                int index = Integer.parseInt(value);
-                if (index >= 0 && index < size) {
-                    values[index] += sample.getValue();
-                }
-            } catch (NumberFormatException e) {
-                // a non-numeric label value: not one of the indexed series
+            int index = index(label(sample.getKey(), label), size);
+            if (index >= 0) {
+                values[index] += sample.getValue();
             }
         }
         return values;
+    }
+
+    /**
+     * Returns counts by two integer labels of metric {@code name}, as a {@code rows × columns}
+     * matrix indexed by {@code rowLabel} then {@code columnLabel} (series with other or missing
+     * label values are skipped).
+     */
+    public double[][] byIndices(String name, String rowLabel, int rows, String columnLabel, int columns) {
+        double[][] values = new double[rows][columns];
+        for (Map.Entry<String, Double> sample : samples.entrySet()) {
+            if (!sample.getKey().startsWith(name + "{")) {
+                continue;
+            }
+            int row = index(label(sample.getKey(), rowLabel), rows);
+            int column = index(label(sample.getKey(), columnLabel), columns);
+            if (row >= 0 && column >= 0) {
+                values[row][column] += sample.getValue();
+            }
+        }
+        return values;
+    }
+
+    /** Returns {@code value} as an index below {@code size}, or -1 when it is missing or no such index. */
+    private static int index(String value, int size) {
+        if (value == null) {
+            return -1;
+        }
+        try {
+            int index = Integer.parseInt(value);
+            return index >= 0 && index < size ? index : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 }

@@ -1,9 +1,6 @@
 package io.sparsemesh.standalone.experiment;
 
 import io.sparsemesh.core.tokenizer.Tokenizer;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,16 +37,7 @@ public final class PromptSource {
             throw new UncheckedIOException("failed to read the corpus " + corpus, e);
         }
         text = text.substring(0, Math.min(text.length(), MAX_CORPUS_CHARS));
-        int[] tokens;
-        if (tokenizer != null) {
-            tokens = tokenizer.encode(text, false);
-        } else {
-            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-            tokens = new int[bytes.length];
-            for (int i = 0; i < bytes.length; i++) {
-                tokens[i] = (bytes[i] & 0xff) % vocabSize;
-            }
-        }
+        int[] tokens = tokenizer != null ? tokenizer.encode(text, false) : PromptEncoder.byteIds(text, vocabSize);
         if (tokens.length < 16) {
             throw new IllegalArgumentException("the corpus " + corpus + " has only " + tokens.length + " tokens; give a larger text file");
         }
@@ -60,77 +48,18 @@ public final class PromptSource {
     public List<RequestShape> synthetic(int count, int promptTokens, int outputTokens) {
         List<RequestShape> requests = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            requests.add(new RequestShape(prompt(i, promptTokens), outputTokens));
+            requests.add(new RequestShape(promptAt(i, promptTokens), outputTokens));
         }
         return requests;
     }
 
-    /**
-     * Returns {@code count} requests with the prompt and completion lengths of the recorded ones,
-     * cycling through {@code recorded} and clamping each request to {@code contextLength}.
-     */
-    public List<RequestShape> replay(List<RecordedRequest> recorded, int count, int contextLength) {
-        List<RequestShape> requests = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            RecordedRequest record = recorded.get(i % recorded.size());
-            int prompt = Math.max(1, Math.min(record.promptTokens(), contextLength - 1));
-            int output = Math.max(1, Math.min(record.completionTokens(), contextLength - prompt));
-            requests.add(new RequestShape(prompt(i, prompt), output));
-        }
-        return requests;
-    }
-
-    private int[] prompt(int index, int length) {
+    /** Returns the prompt of request {@code index}: {@code length} corpus tokens from a fixed pseudo-random offset. */
+    int[] promptAt(int index, int length) {
         if (length > corpusTokens.length) {
             throw new IllegalArgumentException("a prompt of " + length + " tokens is longer than the corpus (" + corpusTokens.length + " tokens)");
         }
         long mixed = (index + 1) * 0x9E3779B97F4A7C15L;
         int start = (int) Math.floorMod(mixed >>> 17, (long) (corpusTokens.length - length + 1));
         return Arrays.copyOfRange(corpusTokens, start, start + length);
-    }
-
-    /** Lengths of one record of the {@code sparsemesh.generations} topic. */
-    public record RecordedRequest(int promptTokens, int completionTokens) {
-    }
-
-    /**
-     * Reads a JSONL export of the {@code sparsemesh.generations} topic, one record per line with at
-     * least {@code prompt_tokens} and {@code completion_tokens}; blank lines are skipped.
-     */
-    public static List<RecordedRequest> readReplay(Path file) {
-        JsonMapper json = JsonMapper.builder().build();
-        List<RecordedRequest> records = new ArrayList<>();
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("failed to read the replay file " + file, e);
-        }
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i).strip();
-            if (line.isEmpty()) {
-                continue;
-            }
-            String where = file.getFileName() + " line " + (i + 1);
-            JsonNode record;
-            try {
-                record = json.readTree(line);
-            } catch (JacksonException e) {
-                throw new PlanException(where + ": not valid JSON: " + e.getOriginalMessage());
-            }
-            records.add(new RecordedRequest(count(record, "prompt_tokens", where), count(record, "completion_tokens", where)));
-        }
-        if (records.isEmpty()) {
-            throw new PlanException(file + " has no records; export some from the sparsemesh.generations topic");
-        }
-        return records;
-    }
-
-    private static int count(JsonNode record, String field, String where) {
-        JsonNode node = record.path(field);
-        if (!node.isIntegralNumber() || node.asInt() < 1) {
-            throw new PlanException(where + ": " + field + " must be an integer >= 1, got " + node);
-        }
-        return node.asInt();
     }
 }

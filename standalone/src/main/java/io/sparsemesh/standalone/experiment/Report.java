@@ -10,9 +10,10 @@ final class Report {
     private Report() {
     }
 
+    /** @param replay what the replay did with the records it read, or null for synthetic prompts */
     static String render(ExperimentPlan plan, String planText, MachineInfo machine, List<PointSummary> summaries,
                          List<PointResult> results, List<LocalProbe.Quality> quality, List<String> charts,
-                         int expectedRuns) {
+                         int expectedRuns, ReplaySummary replay) {
         StringBuilder md = new StringBuilder();
         md.append("# Experiment: ").append(plan.name()).append("\n\n");
         md.append("Model `").append(plan.model().getFileName()).append("`, ").append(plan.workload().arrival()
@@ -24,15 +25,20 @@ final class Report {
                 + " or request shape share that start. The engine baseline is the router alone, running attention"
                 + " and experts in its own process behind the same HTTP API.\n\n");
 
-        md.append("## Machine\n\n").append(machine.markdown()).append('\n');
+        md.append("## Machine\n\n").append(machine.markdown()).append(loadMarkdown(results)).append('\n');
+        if (replay != null) {
+            md.append(replayMarkdown(replay));
+        }
 
         md.append("## Throughput and latency (median of repetitions)\n\n");
-        md.append("| point | reps | output tok/s | spread | x engine | req/s | TTFT p50 ms | TTFT p99 ms | TPOT p50 ms"
-                + " | TPOT p99 ms | errors | bottleneck |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("`ping-pong` is the router's sparsemesh.router.ping-pong setting (always off for the engine).\n\n");
+        md.append("| point | ping-pong | reps | output tok/s | spread | x engine | req/s | TTFT p50 ms | TTFT p99 ms"
+                + " | TPOT p50 ms | TPOT p99 ms | errors | bottleneck |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (PointSummary s : summaries) {
             int errors = results.stream().filter(r -> r.pointId().equals(s.first().pointId())).mapToInt(PointResult::errors).sum();
-            md.append("| ").append(s.first().pointId()).append(" | ").append(s.repetitions()).append(" | ")
+            md.append("| ").append(s.first().pointId()).append(" | ").append(s.first().pingPong() ? "on" : "off")
+                    .append(" | ").append(s.repetitions()).append(" | ")
                     .append(f(s.tokensPerSecond(), 1)).append(" | ").append(f(s.tokensPerSecondSpread(), 1)).append(" | ")
                     .append(f(s.engineRatio(), 2)).append(" | ").append(f(s.requestsPerSecond(), 2)).append(" | ")
                     .append(f(s.ttftP50(), 1)).append(" | ").append(f(s.ttftP99(), 1)).append(" | ")
@@ -71,7 +77,9 @@ final class Report {
 
         if (!quality.isEmpty()) {
             md.append("\n## Quality of index variants\n\n");
-            md.append("Against the model's own config, on one corpus sequence through the single-process engine.\n\n");
+            md.append("Against the model's own config, on one corpus sequence through the single-process engine. The"
+                    + " sequence is longer than the indexer's top-k (where the context allows), so that the indexer"
+                    + " leaves keys out.\n\n");
             md.append("| variant | tokens | max abs logit diff | mean abs logit diff | perplexity | reference perplexity |\n");
             md.append("|---|---|---|---|---|---|\n");
             for (LocalProbe.Quality q : quality) {
@@ -83,6 +91,11 @@ final class Report {
 
         if (!charts.isEmpty()) {
             md.append("\n## Charts\n\n");
+            if (charts.contains("expert-load")) {
+                md.append("`expert-load` sums the routers' sparsemesh_router_layer_expert_tokens_total over the measured"
+                        + " windows of every mesh run: tokens routed to each expert of each layer (a dense layer's row"
+                        + " stays 0).\n\n");
+            }
             for (String chart : charts) {
                 md.append("![").append(chart).append("](").append(chart).append(".png) ([SVG](").append(chart)
                         .append(".svg))\n\n");
@@ -91,6 +104,31 @@ final class Report {
 
         md.append("\n## Plan\n\n```yaml\n").append(planText.strip()).append("\n```\n");
         return md.toString();
+    }
+
+    /** Summarises the load average recorded at the end of each measured window, or returns "" when none was. */
+    private static String loadMarkdown(List<PointResult> results) {
+        double[] loads = results.stream().filter(r -> r.loadAverage() != null).mapToDouble(PointResult::loadAverage).toArray();
+        if (loads.length == 0) {
+            return "";
+        }
+        return "- Load average (1 min) at the end of the measured windows: min " + f(Stats.percentile(loads, 0), 2)
+                + ", median " + f(Stats.median(loads), 2) + ", max " + f(Stats.percentile(loads, 100), 2) + " over "
+                + loads.length + " runs (column load_average_1m of results.csv).\n";
+    }
+
+    private static String replayMarkdown(ReplaySummary replay) {
+        return "## Replayed requests\n\n"
+                + "Read " + replay.read() + " records from " + replay.source() + ". Each request sends a record's"
+                + " prompt and generates its completion_tokens.\n\n"
+                + "| records | count |\n|---|---|\n"
+                + "| replayed with their prompt | " + replay.withPrompt() + " |\n"
+                + "| replayed with a corpus prompt of their length (no prompt text) | " + replay.withLengths() + " |\n"
+                + "| skipped: no prompt text (without_prompt: skip) | " + replay.skippedWithoutPrompt() + " |\n"
+                + "| skipped: no generated token | " + replay.skippedNoCompletion() + " |\n"
+                + "| skipped: unknown schema_version | " + replay.skippedUnknownVersion() + " |\n"
+                + "| skipped: invalid | " + replay.skippedInvalid() + " |\n"
+                + "| prompts cut to the model's context | " + replay.truncated() + " |\n\n";
     }
 
     static String f(double value, int decimals) {

@@ -1,5 +1,6 @@
 package io.sparsemesh.standalone.experiment;
 
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -26,7 +27,14 @@ import java.util.stream.Stream;
 public final class ResultStore {
 
     private final Path directory;
-    private final JsonMapper json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    /**
+     * Results saved before a field existed read that field as null, or as false or 0 for a primitive
+     * (ping-pong was off in those runs).
+     */
+    private final JsonMapper json = JsonMapper.builder()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .build();
 
     public ResultStore(Path directory) {
         this.directory = directory;
@@ -78,18 +86,24 @@ public final class ResultStore {
         write(directory.resolve(name), json.writeValueAsString(value));
     }
 
-    static final String CSV_HEADER = "point,kind,shards,replicas,attention_replicas,wire_dtype,index_variant,load,"
+    /** Reads {@code name} in the results directory as {@code type}, or returns null when there is no such file. */
+    public <T> T readJson(String name, Class<T> type) {
+        Path file = directory.resolve(name);
+        return Files.isRegularFile(file) ? json.readValue(file.toFile(), type) : null;
+    }
+
+    static final String CSV_HEADER = "point,kind,shards,replicas,attention_replicas,wire_dtype,ping_pong,index_variant,load,"
             + "prompt_tokens,output_tokens,repetition,requests,errors,wall_s,output_tokens_per_s,requests_per_s,"
             + "ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,tpot_p50_ms,tpot_p90_ms,tpot_p99_ms,step_ms,hop_ms,"
             + "attention_hop_ms,expert_hop_ms,attention_call_ms,expert_call_ms,hop_overhead_ms,indexer_runs,indexer_reuses,kv_bytes_per_token,"
-            + "expert_imbalance,shard_imbalance,expert_tokens,shard_tokens,cpu_s,rss_mb,bottleneck";
+            + "expert_imbalance,shard_imbalance,expert_tokens,shard_tokens,cpu_s,rss_mb,bottleneck,load_average_1m";
 
     static String csv(List<PointResult> results) {
         StringBuilder out = new StringBuilder(CSV_HEADER).append('\n');
         for (PointResult r : results) {
             List<String> cells = new ArrayList<>(List.of(r.pointId(), r.kind(), Integer.toString(r.shards()),
                     Integer.toString(r.replicas()), Integer.toString(r.attentionReplicas()), r.wireDtype(),
-                    r.indexVariant(), number(r.load()), Integer.toString(r.promptTokens()),
+                    Boolean.toString(r.pingPong()), r.indexVariant(), number(r.load()), Integer.toString(r.promptTokens()),
                     Integer.toString(r.outputTokens()), Integer.toString(r.repetition()), Integer.toString(r.requests()),
                     Integer.toString(r.errors())));
             for (double value : new double[]{r.wallSeconds(), r.outputTokensPerSecond(), r.requestsPerSecond(),
@@ -105,6 +119,7 @@ public final class ResultStore {
             cells.add(r.components().stream().map(c -> c.name() + "=" + number(c.residentBytes() / 1048576.0))
                     .collect(Collectors.joining(";")));
             cells.add(r.bottleneck());
+            cells.add(r.loadAverage() == null ? "" : number(r.loadAverage()));
             out.append(String.join(",", cells)).append('\n');
         }
         return out.toString();

@@ -23,13 +23,15 @@ public final class Sweep {
             for (int replicas : axes.replicas()) {
                 for (int attention : axes.attentionReplicas()) {
                     for (String wire : axes.wireDtype()) {
-                        for (Integer fullEvery : axes.indexFullEvery()) {
-                            for (Integer topk : axes.indexTopk()) {
-                                for (int prompt : axes.promptTokens()) {
-                                    for (int output : axes.outputTokens()) {
-                                        for (double load : axes.load()) {
-                                            mesh.add(new SweepPoint(SweepPoint.Kind.MESH, shards, replicas, attention,
-                                                    wire, fullEvery, topk, load, prompt, output));
+                        for (boolean pingPong : axes.pingPong()) {
+                            for (Integer fullEvery : axes.indexFullEvery()) {
+                                for (Integer topk : axes.indexTopk()) {
+                                    for (int prompt : axes.promptTokens()) {
+                                        for (int output : axes.outputTokens()) {
+                                            for (double load : axes.load()) {
+                                                mesh.add(new SweepPoint(SweepPoint.Kind.MESH, shards, replicas, attention,
+                                                        wire, pingPong, fullEvery, topk, load, prompt, output));
+                                            }
                                         }
                                     }
                                 }
@@ -53,7 +55,7 @@ public final class Sweep {
 
     /** The engine baseline a mesh point's throughput is compared with: same load and request shape. */
     public static SweepPoint engineFor(SweepPoint point) {
-        return new SweepPoint(SweepPoint.Kind.ENGINE, 0, 0, 0, "f32", null, null, point.load(), point.promptTokens(),
-                point.outputTokens());
+        return new SweepPoint(SweepPoint.Kind.ENGINE, 0, 0, 0, "f32", false, null, null, point.load(),
+                point.promptTokens(), point.outputTokens());
     }
 }

@@ -22,7 +22,7 @@ class ModelVariantTest {
     Path work;
 
     private static SweepPoint point(Integer fullEvery, Integer topk) {
-        return new SweepPoint(SweepPoint.Kind.MESH, 1, 1, 1, "bf16", fullEvery, topk, 1, 8, 8);
+        return new SweepPoint(SweepPoint.Kind.MESH, 1, 1, 1, "bf16", false, fullEvery, topk, 1, 8, 8);
     }
 
     @Test
@@ -66,6 +66,16 @@ class ModelVariantTest {
 
         assertTrue(quality.maxAbsLogitDiff() > 0, "max abs logit diff " + quality.maxAbsLogitDiff());
         assertTrue(Double.isFinite(quality.perplexity()));
+    }
+
+    /** glm5-mini-gutenberg selects 64 keys per query in a context of 256. */
+    @Test
+    void qualitySequenceOutgrowsTopk() throws Exception {
+        try (ModelCheckpoint checkpoint = Checkpoints.open(TestData.root().resolve("models/glm5-mini-gutenberg"), null)) {
+            assertEquals(128, ExperimentRunner.qualitySequenceLength(checkpoint.config(), List.of(point(1, null))));
+            assertEquals(256, ExperimentRunner.qualitySequenceLength(checkpoint.config(), List.of(point(null, 200))),
+                    "a variant's larger top-k, within the context");
+        }
     }
 
     /** Perplexity from uniform logits is the vocabulary size. */

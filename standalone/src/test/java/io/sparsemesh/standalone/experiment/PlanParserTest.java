@@ -11,6 +11,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -103,17 +104,128 @@ class PlanParserTest {
     }
 
     @Test
-    void pingPongRejected() throws IOException {
+    void pingPongAxisSwept() throws IOException {
+        ExperimentPlan plan = new PlanParser(home).parse(write("""
+                name: x
+                model: model.gguf
+                requests: 4
+                axes:
+                  shards: [1, 2]
+                  concurrency: 1
+                  ping_pong: [false, true]
+                """));
+        assertEquals(List.of(false, true), plan.axes().pingPong());
+        List<SweepPoint> points = Sweep.points(plan);
+        // one engine baseline, then 2 shard counts × 2 ping-pong settings
+        assertEquals(1 + 2 * 2, points.size());
+        assertFalse(points.getFirst().pingPong(), "the engine baseline runs without ping-pong");
+        assertEquals(2, points.stream().filter(SweepPoint::pingPong).count());
+        assertTrue(points.stream().filter(SweepPoint::pingPong).allMatch(p -> p.id().contains("-pingpong")));
+        assertTrue(points.stream().filter(p -> !p.pingPong()).noneMatch(p -> p.id().contains("pingpong")),
+                "points without ping-pong keep the names of sweeps from before the axis");
+    }
+
+    @Test
+    void pingPongMustBeBoolean() throws IOException {
         String message = error("""
                 name: x
                 model: model.gguf
                 requests: 4
                 axes:
                   concurrency: 1
-                  ping_pong: [false, true]
+                  ping_pong: [false, on-ish]
                 """);
-        assertTrue(message.contains("axes.ping_pong"), message);
-        assertTrue(message.contains("not supported yet"), message);
+        assertTrue(message.contains("axes.ping_pong[1] must be true or false"), message);
+    }
+
+    @Test
+    void kafkaReplayParses() throws IOException {
+        ExperimentPlan plan = new PlanParser(home).parse(write("""
+                name: x
+                model: model.gguf
+                requests: 12
+                workload:
+                  replay:
+                    kafka:
+                      bootstrap_servers: 127.0.0.1:9092, [::1]:9093
+                      from: latest
+                      properties:
+                        security.protocol: PLAINTEXT
+                        fetch.max.wait.ms: 100
+                    without_prompt: skip
+                axes:
+                  concurrency: 1
+                """));
+        ExperimentPlan.Replay replay = plan.workload().replay();
+        assertNull(replay.file());
+        assertEquals(ExperimentPlan.WithoutPrompt.SKIP, replay.withoutPrompt());
+        assertEquals("127.0.0.1:9092, [::1]:9093", replay.kafka().bootstrapServers());
+        assertEquals("sparsemesh.generations", replay.kafka().topic());
+        assertEquals(12, replay.kafka().maxRecords(), "max_records defaults to the plan's requests");
+        assertEquals(ExperimentPlan.From.LATEST, replay.kafka().from());
+        assertEquals("PLAINTEXT", replay.kafka().properties().get("security.protocol"));
+        assertEquals("100", replay.kafka().properties().get("fetch.max.wait.ms"));
+    }
+
+    @Test
+    void replayFileFormsParse() throws IOException {
+        Files.writeString(home.resolve("generations.jsonl"), "{}\n");
+        ExperimentPlan plain = new PlanParser(home).parse(write("""
+                name: x
+                model: model.gguf
+                requests: 4
+                workload:
+                  replay: generations.jsonl
+                axes:
+                  concurrency: 1
+                """));
+        assertEquals(home.resolve("generations.jsonl"), plain.workload().replay().file());
+        assertEquals(ExperimentPlan.WithoutPrompt.LENGTHS, plain.workload().replay().withoutPrompt());
+
+        ExperimentPlan mapped = new PlanParser(home).parse(write("""
+                name: x
+                model: model.gguf
+                requests: 4
+                workload:
+                  replay:
+                    file: generations.jsonl
+                    without_prompt: fail
+                axes:
+                  concurrency: 1
+                """));
+        assertEquals(home.resolve("generations.jsonl"), mapped.workload().replay().file());
+        assertNull(mapped.workload().replay().kafka());
+        assertEquals(ExperimentPlan.WithoutPrompt.FAIL, mapped.workload().replay().withoutPrompt());
+    }
+
+    /** Each invalid replay setting and the field its error names. */
+    @Test
+    void invalidReplayNamesField() throws IOException {
+        String[][] cases = {
+                {"replay: {kafka: {topic: t}}", "workload.replay.kafka.bootstrap_servers is missing"},
+                {"replay: {kafka: {bootstrap_servers: 'localhost'}}", "workload.replay.kafka.bootstrap_servers must be host:port"},
+                {"replay: {kafka: {bootstrap_servers: 'h:1', max_records: 0}}", "workload.replay.kafka.max_records must be an integer >= 1"},
+                {"replay: {kafka: {bootstrap_servers: 'h:1', from: middle}}", "workload.replay.kafka.from must be earliest or latest"},
+                {"replay: {kafka: {bootstrap_servers: 'h:1', group: g}}", "workload.replay.kafka.group is not a known field"},
+                {"replay: {kafka: {bootstrap_servers: 'h:1', properties: {group.id: g}}}",
+                        "workload.replay.kafka.properties.group.id is set by the replay itself"},
+                {"replay: {kafka: {bootstrap_servers: 'h:1'}, without_prompt: guess}", "workload.replay.without_prompt must be lengths, skip or fail"},
+                {"replay: {without_prompt: skip}", "workload.replay must have exactly one of file"},
+                {"replay: {file: missing.jsonl}", "workload.replay.file names"},
+                {"replay: [a, b]", "workload.replay must be a file name or a mapping"},
+        };
+        for (String[] testCase : cases) {
+            String message = error("""
+                    name: x
+                    model: model.gguf
+                    requests: 4
+                    workload:
+                      %s
+                    axes:
+                      concurrency: 1
+                    """.formatted(testCase[0]));
+            assertTrue(message.contains(testCase[1]), testCase[0] + " gave: " + message);
+        }
     }
 
     @Test

@@ -70,15 +70,17 @@ class ResumeTest {
         String report = Files.readString(store.directory().resolve("report.md"));
         assertTrue(report.contains("8 of 8 runs measured"), report);
         assertTrue(report.contains("| 0.50 |"), "mesh throughput should be half the engine's: " + report);
+        assertTrue(report.contains("at the end of the measured windows: min 1.50, median 2.00, max 2.50 over 8 runs"),
+                report);
         assertTrue(Files.isRegularFile(store.directory().resolve("throughput.png")));
         assertTrue(Files.isRegularFile(store.directory().resolve("latency.svg")));
     }
 
     private static PointResult recorded(SweepPoint point, int repetition, double tokensPerSecond) throws IOException {
         return new PointResult(point.id(), point.kind().name().toLowerCase(), point.shards(), point.replicas(),
-                point.attentionReplicas(), point.wireDtype(), point.indexVariant(), point.load(), point.promptTokens(),
+                point.attentionReplicas(), point.wireDtype(), point.pingPong(), point.indexVariant(), point.load(), point.promptTokens(),
                 point.outputTokens(), repetition, 4, 0, 1, tokensPerSecond, 4, 10, 12, 13, 1, 1.5, 2, 5, 0.5, 0.3, 0.4, 0.1, 0.1,
-                0.3, Double.NaN, Double.NaN, Double.NaN, new double[0], new double[]{8}, Double.NaN, 1,
-                List.of(new PointResult.ComponentUsage("router", 1, 0.9, 100 << 20)), "router", null);
+                0.3, Double.NaN, Double.NaN, Double.NaN, new double[0], null, new double[]{8}, Double.NaN, 1,
+                List.of(new PointResult.ComponentUsage("router", 1, 0.9, 100 << 20)), "router", 1.5 + repetition, null);
     }
 }

@@ -80,8 +80,8 @@ class StatsTest {
     }
 
     private static PointResult result(String id, String kind, int repetition, double tokensPerSecond) {
-        return new PointResult(id, kind, 1, 1, 1, "bf16", "model", 1, 16, 16, repetition, 8, 0, 1, tokensPerSecond, 1,
+        return new PointResult(id, kind, 1, 1, 1, "bf16", false, "model", 1, 16, 16, repetition, 8, 0, 1, tokensPerSecond, 1,
                 1, 2, 3, 1, 2, 3, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                Double.NaN, new double[0], new double[0], Double.NaN, Double.NaN, List.of(), "router", null);
+                Double.NaN, new double[0], null, new double[0], Double.NaN, Double.NaN, List.of(), "router", null, null);
     }
 }
