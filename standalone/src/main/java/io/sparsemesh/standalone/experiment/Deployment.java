@@ -24,8 +24,7 @@ public final class Deployment implements AutoCloseable {
     public static final String MODEL_ID = "experiment";
     /**
      * The router property that splits each step into two micro-batches whose attention and expert
-     * hops overlap. NOTE: routers built before this property existed ignore it, as Spring Boot
-     * ignores unknown properties, so such a sweep measures both values with ping-pong off.
+     * hops overlap.
      */
     static final String PING_PONG_PROPERTY = "sparsemesh.router.ping-pong";
 
