@@ -69,4 +69,36 @@ class ReplicaFailureTest {
             assertEquals(2, survivor.describe().getCachedSequences());
         }
     }
+
+    @Test
+    void newSequencesAvoidDeadReplica() throws Exception {
+        // a short back-off: after it, only the channel's state keeps new sequences off the dead replica
+        RemoteAttentionOptions options = RemoteAttentionOptions.defaults()
+                .withWireDType(WireDType.WIRE_DTYPE_F32)
+                .withReconnectBackoff(Duration.ofMillis(10))
+                .withResponseTimeout(Duration.ofSeconds(20));
+        List<LayerRange> allLayers = Arrays.asList(null, null);
+        try (RemoteMesh mesh = new RemoteMesh(TestModels.stories(), allLayers,
+                RunningReplica.roomyLimits(RemoteMesh.defaultContext(TestModels.stories())), options);
+             Transformer local = mesh.localTransformer()) {
+            AttentionLimitsTest.StepRunner remote = new AttentionLimitsTest.StepRunner(mesh.transformer);
+            AttentionLimitsTest.StepRunner reference = new AttentionLimitsTest.StepRunner(local);
+            int[][] prompt = {{1, 403, 407}};
+            assertArrayEquals(reference.prefill(new long[] {1}, prompt), remote.prefill(new long[] {1}, prompt));
+            RunningReplica dead = mesh.replica(0).server().registry().length(1) >= 0 ? mesh.replica(0) : mesh.replica(1);
+            RunningReplica survivor = dead == mesh.replica(0) ? mesh.replica(1) : mesh.replica(0);
+            dead.kill();
+
+            // sequence 1's stream ends; every later sequence runs on the survivor, none fails
+            assertThrows(SequenceFailedException.class, () -> remote.decode(new long[] {1}, reference.argmaxTokens()));
+            mesh.transformer.release(1);
+            for (long id = 10; id < 16; id++) {
+                Thread.sleep(20); // past the back-off
+                long[] sequence = {id};
+                assertArrayEquals(reference.prefill(sequence, prompt), remote.prefill(sequence, prompt),
+                        "sequence " + id);
+            }
+            assertEquals(6, survivor.describe().getCachedSequences());
+        }
+    }
 }

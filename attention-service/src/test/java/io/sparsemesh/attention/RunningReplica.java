@@ -54,9 +54,11 @@ final class RunningReplica implements AutoCloseable {
                     .build()
                     .start();
             String name = "127.0.0.1:" + grpc.getPort();
+            // a direct executor, as the router's channels have (Channels.open)
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpc.getPort())
                     .usePlaintext()
                     .maxInboundMessageSize(64 << 20)
+                    .directExecutor()
                     .build();
             return new RunningReplica(model, server, grpc, channel, name);
         } catch (IOException e) {

@@ -1,5 +1,7 @@
 package io.sparsemesh.transport.attention;
 
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -90,11 +92,26 @@ final class ReplicaConnection implements AutoCloseable {
         }
     }
 
-    /** Returns whether new sequences may be pinned here, which they may unless a stream failed within the reconnect back-off. */
+    /**
+     * Returns whether new sequences may be pinned here. They may not while the connection is closed
+     * or within the reconnect back-off after a stream failed. After the back-off, a replica whose
+     * stream failed takes new sequences only once its channel is connected again; asking for the
+     * state starts a connection attempt when the channel is idle.
+     */
     boolean acceptsNewSequences(long nowNanos) {
         synchronized (lock) {
-            return !closed && (!everFailed || nowNanos - failedAtNanos >= reconnectBackoffNanos);
+            if (closed) {
+                return false;
+            }
+            if (!everFailed) {
+                return true;
+            }
+            if (nowNanos - failedAtNanos < reconnectBackoffNanos) {
+                return false;
+            }
         }
+        return !(replica.channel() instanceof ManagedChannel managed)
+                || managed.getState(true) == ConnectivityState.READY;
     }
 
     /**
@@ -117,8 +134,9 @@ final class ReplicaConnection implements AutoCloseable {
                 pending.fail(lastFailure);
                 return -1;
             }
-            if (requests == null) {
-                openStream();
+            if (requests == null && !openStream()) {
+                pending.fail(lastFailure);
+                return -1;
             }
             inFlight.addLast(pending);
             requests.onNext(request);
@@ -126,11 +144,23 @@ final class ReplicaConnection implements AutoCloseable {
         }
     }
 
-    private void openStream() {
-        StreamHandler handler = new StreamHandler(epoch);
+    /**
+     * Opens the stream of the current epoch; returns false when it ended while it started. That
+     * happens on this thread when the channel cannot reach the replica, because callbacks run on
+     * the calling thread (a direct executor); the stream's epoch has then already moved on.
+     */
+    private boolean openStream() {
+        long streamEpoch = epoch;
+        StreamHandler handler = new StreamHandler(streamEpoch);
         stub.forward(handler);
+        if (epoch != streamEpoch) {
+            log.warn("Attention stream {} to replica {} failed to open: {} {}", streamEpoch, name(),
+                    lastFailure.getCode(), lastFailure.getDescription());
+            return false;
+        }
         requests = handler.requestStream;
         log.info("Opened attention stream {} to replica {} (layers {})", epoch, name(), range);
+        return true;
     }
 
     /**
