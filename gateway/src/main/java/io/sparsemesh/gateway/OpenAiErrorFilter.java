@@ -104,7 +104,7 @@ final class OpenAiErrorFilter implements WebFilter, Ordered {
 
     private static String retryHint(ServerWebExchange exchange) {
         String seconds = exchange.getResponse().getHeaders().getFirst(HttpHeaders.RETRY_AFTER);
-        return seconds == null ? "retry later." : "retry after " + seconds + " seconds.";
+        return seconds == null ? "retry later." : "retry after " + seconds + (seconds.equals("1") ? " second." : " seconds.");
     }
 
     private static String reasonPhrase(HttpStatusCode status) {

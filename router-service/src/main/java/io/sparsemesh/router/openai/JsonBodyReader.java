@@ -51,13 +51,22 @@ final class JsonBodyReader {
             tree = MAPPER.readTree(text);
         } catch (JacksonException e) {
             throw OpenAiException.invalid(null, "invalid_json", "The request body is not valid JSON: "
-                    + e.getOriginalMessage() + where(e.getLocation()) + ". Send a JSON object such as " + example + ".");
+                    + withoutSource(e.getOriginalMessage()) + where(e.getLocation()) + ". Send a JSON object such as "
+                    + example + ".");
         }
         if (!(tree instanceof ObjectNode object)) {
-            throw OpenAiException.invalid(null, "invalid_json", "The request body is JSON " + JsonFields.describe(tree)
-                    + ", not an object; send a JSON object such as " + example + ".");
+            throw OpenAiException.invalid(null, "invalid_json", "The request body must be a JSON object, but it is "
+                    + JsonFields.describe(tree) + "; send a JSON object such as " + example + ".");
         }
         return object;
+    }
+
+    /**
+     * Removes Jackson's source references, e.g. {@code (start marker at [Source: REDACTED ...; line: 1,
+     * column: 1])}, which name parser settings rather than the request; the location follows separately.
+     */
+    static String withoutSource(String message) {
+        return message.replaceAll("\\s*\\(?(start marker )?at \\[Source: [^]]*]\\)?", "").strip();
     }
 
     private static String where(TokenStreamLocation location) {

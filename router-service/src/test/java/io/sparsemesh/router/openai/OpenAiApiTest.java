@@ -62,6 +62,7 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -350,7 +351,10 @@ class OpenAiApiTest {
                 new ErrorCase("JSON location", chat, "{\"model\": \"stories260K\",\n \"messages\": [}", 400, null,
                         "invalid_json", "line 2, column"),
                 new ErrorCase("empty body", chat, "", 400, null, "invalid_json", "body is empty"),
-                new ErrorCase("array body", chat, "[1]", 400, null, "invalid_json", "not an object"),
+                new ErrorCase("array body", chat, "[1]", 400, null, "invalid_json",
+                        "must be a JSON object, but it is an array"),
+                new ErrorCase("unterminated object", chat, "{\"model\": \"stories260K\"", 400, null, "invalid_json",
+                        "not valid JSON"),
                 new ErrorCase("invalid UTF-8", completions, badUtf8, 400, null, "invalid_encoding",
                         "not valid UTF-8: byte 0xFF at offset " + badOffset),
                 new ErrorCase("missing model", chat, "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", 400,
@@ -484,6 +488,7 @@ class OpenAiApiTest {
         assertEquals(error.code(), body.get("code").stringValue());
         String message = body.get("message").stringValue();
         assertTrue(message.contains(error.message()), message);
+        assertFalse(message.contains("Source:"), "names parser internals: " + message);
         if (error.param() != null) {
             assertTrue(message.contains("'" + error.param() + "'"), "names the field: " + message);
         }
