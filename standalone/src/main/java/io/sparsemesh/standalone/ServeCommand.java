@@ -171,10 +171,13 @@ final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "sparsemesh-shutdown"));
 
-        System.err.printf("%nsparsemesh is serving %s (%s) in %s mode: %d attention replica(s), %d expert shard(s) x %d"
+        String fileName = modelPath.getFileName().toString();
+        int dot = fileName.lastIndexOf('.');
+        String modelId = dot > 0 ? fileName.substring(0, dot) : fileName; // the router's default model id
+        System.err.printf("%nsparsemesh is serving %s (%s, model id \"%s\" in requests) in %s mode: %d attention replica(s), %d expert shard(s) x %d"
                         + " replica(s), %s on the wire%s.%n  OpenAI API (gateway): http://127.0.0.1:%d/v1%n"
                         + "  Router, internal: http://127.0.0.1:%d/v1 and gRPC 127.0.0.1:%d%n  Kafka request log: %s%n",
-                modelPath.getFileName(), config.architecture(), mode, attentionReplicas, shards, replicas,
+                fileName, config.architecture(), modelId, mode, attentionReplicas, shards, replicas,
                 dtype.toLowerCase(Locale.ROOT), pingPong ? ", ping-pong on" : "", gatewayPort, routerPort, routerGrpcPort, bootstrapServers);
         if (apiKey.generated()) {
             System.err.printf("  API key (shown once; set %s to choose your own): %s%n", ApiKey.ENVIRONMENT_VARIABLE,
