@@ -1,6 +1,7 @@
 package io.sparsemesh.standalone.experiment;
 
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
@@ -48,7 +49,9 @@ public final class PlanParser {
         }
         JsonNode root;
         try {
-            root = new YAMLMapper().readTree(planFile.toFile());
+            // a key given twice is an error rather than the last value silently winning
+            root = YAMLMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build()
+                    .readTree(planFile.toFile());
         } catch (JacksonException e) {
             throw new PlanException(source + ": not valid YAML: " + e.getOriginalMessage());
         }

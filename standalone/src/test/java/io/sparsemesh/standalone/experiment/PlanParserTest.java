@@ -65,6 +65,20 @@ class PlanParserTest {
     }
 
     @Test
+    void duplicateKeyIsRejected() throws IOException {
+        String message = error("""
+                name: x
+                model: model.gguf
+                requests: 4
+                requests: 8
+                axes:
+                  concurrency: 1
+                """);
+        assertTrue(message.contains("not valid YAML"), message);
+        assertTrue(message.contains("requests"), message);
+    }
+
+    @Test
     void wrongTypeNamesField() throws IOException {
         String message = error("""
                 name: x
