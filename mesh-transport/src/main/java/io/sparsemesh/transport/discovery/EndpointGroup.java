@@ -22,8 +22,9 @@ import java.util.function.Function;
 /**
  * The interchangeable replicas of one service unit (the replicas of one expert shard, or of the
  * attention service), and the choice among them. Calls go round-robin over the healthy replicas.
- * A replica that fails is marked unhealthy and sits out for {@code retryAfter}; after that it is
- * eligible again, and its next call shows whether it has recovered. When no healthy replica is
+ * A replica that fails is marked unhealthy and sits out for {@code retryAfter}, doubled for each
+ * further failure in a row; after that it is eligible again, and its next call shows whether it
+ * has recovered. When no healthy replica is
  * left, {@link #choose} falls back to the unhealthy ones the caller has not tried yet, so a single
  * replica that failed once is retried rather than given up.
  *
@@ -131,11 +132,17 @@ public final class EndpointGroup implements AutoCloseable {
         return fallback;
     }
 
-    /** Marks {@code replica} unhealthy after a failed call, so that it sits out for the retry delay. */
+    /**
+     * Marks {@code replica} unhealthy after a failed call, so that it sits out for the retry delay,
+     * doubled for each further failure in a row. Logs the 1st, 2nd, 4th, 8th... failure in a row.
+     */
     public void markFailed(Replica replica, Throwable cause) {
-        replica.recordFailure(retryAfterNanos);
-        log.warn("Replica {} of {} failed ({} failures in a row): {}; it sits out for {} ms", replica, name,
-                replica.consecutiveFailures(), cause.toString(), TimeUnit.NANOSECONDS.toMillis(retryAfterNanos));
+        long sitOut = replica.recordFailure(retryAfterNanos);
+        int failures = replica.consecutiveFailures();
+        if (Integer.bitCount(failures) == 1) {
+            log.warn("Replica {} of {} failed ({} failures in a row): {}; it sits out for {} ms", replica, name,
+                    failures, cause.toString(), TimeUnit.NANOSECONDS.toMillis(sitOut));
+        }
     }
 
     /** Marks {@code replica} healthy after a successful call. */

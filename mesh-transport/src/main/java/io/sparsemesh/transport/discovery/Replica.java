@@ -23,6 +23,9 @@ public final class Replica {
     private final Map<Object, AutoCloseable> attachments = new LinkedHashMap<>(); // guarded by this
     private ManagedChannel channel;  // guarded by this; null until first use
     private boolean retired;         // guarded by this
+    /** Doublings of the retry delay at most: 2 s grows to about 1 minute. */
+    static final int MAX_SIT_OUT_DOUBLINGS = 5;
+
     private volatile int consecutiveFailures;
     private volatile long sittingOutUntilNanos;
 
@@ -70,9 +73,16 @@ public final class Replica {
         return consecutiveFailures == 0 || nowNanos - sittingOutUntilNanos >= 0;
     }
 
-    void recordFailure(long sitOutNanos) {
-        consecutiveFailures++;
-        sittingOutUntilNanos = System.nanoTime() + sitOutNanos;
+    /**
+     * Counts a failure and starts the replica's sit-out: {@code retryAfterNanos} after the first
+     * failure in a row, doubling with each further one up to {@value #MAX_SIT_OUT_DOUBLINGS}
+     * doublings, so a replica that stays down is tried rarely. Returns the sit-out in nanoseconds.
+     */
+    long recordFailure(long retryAfterNanos) {
+        int failures = ++consecutiveFailures;
+        long sitOut = retryAfterNanos << Math.min(failures - 1, MAX_SIT_OUT_DOUBLINGS);
+        sittingOutUntilNanos = System.nanoTime() + sitOut;
+        return sitOut;
     }
 
     /** Clears the failure count; returns whether the replica had failed before. */

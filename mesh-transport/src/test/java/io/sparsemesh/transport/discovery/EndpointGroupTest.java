@@ -87,6 +87,25 @@ class EndpointGroupTest {
     }
 
     @Test
+    void sitOutDoublesWhileReplicaKeepsFailing() {
+        try (EndpointGroup group = staticGroup(Duration.ofSeconds(2), "127.0.0.1:1")) {
+            Replica failing = group.replicas().get(0);
+            long retryAfter = Duration.ofSeconds(2).toNanos();
+            assertEquals(retryAfter, failing.recordFailure(retryAfter));
+            assertEquals(2 * retryAfter, failing.recordFailure(retryAfter));
+            assertEquals(4 * retryAfter, failing.recordFailure(retryAfter));
+            for (int i = 0; i < 10; i++) {
+                failing.recordFailure(retryAfter);
+            }
+            assertEquals(retryAfter << Replica.MAX_SIT_OUT_DOUBLINGS, failing.recordFailure(retryAfter),
+                    "the sit-out stops growing");
+
+            group.markSucceeded(failing);
+            assertEquals(retryAfter, failing.recordFailure(retryAfter), "a success starts the doubling over");
+        }
+    }
+
+    @Test
     void dnsRefreshFollowsTheRecords() throws Exception {
         AtomicReference<InetAddress[]> records = new AtomicReference<>(addresses("10.0.0.2", "10.0.0.1"));
         List<String> opened = new ArrayList<>();
