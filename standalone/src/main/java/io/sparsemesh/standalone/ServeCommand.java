@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code ./sparsemesh serve}: the whole mesh on this machine, either every service in this JVM
@@ -126,11 +125,11 @@ final class ServeCommand implements Callable<Integer> {
                 context);
 
         Path home = Path.of(System.getProperty("sparsemesh.home", "."));
-        EmbeddedKafkaBroker broker = null;
+        ShutdownSteps shutdown = new ShutdownSteps();
+        Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "sparsemesh-shutdown"));
         String bootstrapServers = kafkaBootstrapServers;
         if (bootstrapServers == null) {
-            broker = startBroker();
-            bootstrapServers = broker.bootstrapServers();
+            bootstrapServers = startBroker(shutdown).bootstrapServers();
         }
         Map<String, String> logSettings = Map.of("sparsemesh.log.kafka.bootstrap-servers", bootstrapServers);
 
@@ -155,21 +154,7 @@ final class ServeCommand implements Callable<Integer> {
         gateway.put("sparsemesh.gateway.api-keys[0].replenish-rate", "50");
         gateway.put("sparsemesh.gateway.api-keys[0].burst-capacity", "100");
 
-        CountDownLatch stopped = new CountDownLatch(1);
-        AutoCloseable mesh = start(topology, router, gateway, gatewayManagementPort, home, restartPolicy);
-        EmbeddedKafkaBroker startedBroker = broker;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                mesh.close();
-                if (startedBroker != null) {
-                    startedBroker.close();
-                    deleteRecursively(startedBroker.dataDirectory());
-                }
-            } catch (Exception e) {
-                System.err.println("Failed to stop the mesh cleanly: " + e);
-            }
-            stopped.countDown();
-        }, "sparsemesh-shutdown"));
+        start(topology, router, gateway, gatewayManagementPort, home, restartPolicy, shutdown);
 
         System.err.printf("%nsparsemesh is serving %s (%s) in %s mode: %d attention replica(s), %d expert shard(s) x %d"
                         + " replica(s), %s on the wire%s.%n  OpenAI API (gateway): http://127.0.0.1:%d/v1%n"
@@ -183,7 +168,7 @@ final class ServeCommand implements Callable<Integer> {
             System.err.printf("  API key: the value of %s%n", ApiKey.ENVIRONMENT_VARIABLE);
         }
         System.err.println("Press Ctrl-C to stop.");
-        stopped.await();
+        shutdown.awaitStopped();
         return 0;
     }
 
@@ -192,11 +177,13 @@ final class ServeCommand implements Callable<Integer> {
      * those are taken. Its data lives in a new temporary directory: a broker restarted on the data
      * of one that was killed waits for the old registration to expire before it serves.
      */
-    private static EmbeddedKafkaBroker startBroker() throws java.io.IOException {
+    private static EmbeddedKafkaBroker startBroker(ShutdownSteps shutdown) throws java.io.IOException {
         Path dataDirectory = java.nio.file.Files.createTempDirectory("sparsemesh-kafka-");
+        shutdown.add("the Kafka data in " + dataDirectory, () -> deleteRecursively(dataDirectory));
         EmbeddedKafkaBroker broker = portsFree(9092, 9093)
                 ? new EmbeddedKafkaBroker(dataDirectory, 9092, 9093)
                 : EmbeddedKafkaBroker.onFreePorts(dataDirectory);
+        shutdown.add("the Kafka broker", broker);
         broker.start();
         return broker;
     }
@@ -226,10 +213,13 @@ final class ServeCommand implements Callable<Integer> {
         return true;
     }
 
-    private AutoCloseable start(MeshTopology topology, Map<String, String> router, Map<String, String> gateway,
-                                int gatewayManagementPort, Path home, RestartPolicy restartPolicy) throws Exception {
+    /** Starts the mesh, added to {@code shutdown} before its first service starts. */
+    private void start(MeshTopology topology, Map<String, String> router, Map<String, String> gateway,
+                       int gatewayManagementPort, Path home, RestartPolicy restartPolicy, ShutdownSteps shutdown)
+            throws Exception {
         if (mode == Mode.embedded) {
             EmbeddedMesh mesh = new EmbeddedMesh();
+            shutdown.add("the mesh", mesh);
             try {
                 mesh.start(topology, router);
                 mesh.startGateway(gateway);
@@ -237,9 +227,10 @@ final class ServeCommand implements Callable<Integer> {
                 mesh.close();
                 throw e;
             }
-            return mesh;
+            return;
         }
         ProcessMesh mesh = new ProcessMesh(home, home.resolve("target").resolve("sparsemesh-logs"), restartPolicy);
+        shutdown.add("the mesh", mesh);
         try {
             mesh.start(topology, router);
             mesh.startGateway(gateway, gatewayManagementPort);
@@ -247,7 +238,6 @@ final class ServeCommand implements Callable<Integer> {
             mesh.close();
             throw e;
         }
-        return mesh;
     }
 
     private void checkPositive(String option, int value) {
