@@ -149,7 +149,7 @@ final class ServeCommand implements Callable<Integer> {
         gateway.put("server.port", Integer.toString(gatewayPort));
         gateway.put("management.server.port", Integer.toString(gatewayManagementPort));
         gateway.put("sparsemesh.gateway.router-uri", "http://127.0.0.1:" + routerPort);
-        gateway.put("sparsemesh.gateway.api-keys[0].id", "standalone");
+        gateway.put("sparsemesh.gateway.api-keys[0].id", apiKeyId(gatewayPort));
         gateway.put("sparsemesh.gateway.api-keys[0].sha256", apiKey.sha256());
         gateway.put("sparsemesh.gateway.api-keys[0].replenish-rate", "50");
         gateway.put("sparsemesh.gateway.api-keys[0].burst-capacity", "100");
@@ -170,6 +170,16 @@ final class ServeCommand implements Callable<Integer> {
         System.err.println("Press Ctrl-C to stop.");
         shutdown.awaitStopped();
         return 0;
+    }
+
+    /**
+     * Returns the id of the API key {@code serve} configures. The gateway's Redis rate-limit bucket
+     * and the request log are keyed by this id, so it names the gateway port: two {@code serve}
+     * instances on one machine and one Redis then keep separate buckets, and a restarted instance
+     * keeps its own.
+     */
+    static String apiKeyId(int gatewayPort) {
+        return "standalone-" + gatewayPort;
     }
 
     /**
