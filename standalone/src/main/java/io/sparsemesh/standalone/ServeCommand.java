@@ -91,8 +91,9 @@ final class ServeCommand implements Callable<Integer> {
         checkPort("--port", gatewayPort);
         checkPort("--router-port", routerPort);
         checkPort("--router-grpc-port", routerGrpcPort);
-        if (contextLength != null) {
-            checkPositive("--context", contextLength);
+        // the same check as generate's: one prompt token and one generated token at least
+        if (contextLength != null && contextLength < 2) {
+            throw new ParameterException(spec.commandLine(), "--context must be >= 2 tokens, got " + contextLength);
         }
         RestartPolicy restartPolicy;
         try {
