@@ -1,5 +1,6 @@
 package io.sparsemesh.attention;
 
+import io.sparsemesh.log.ParentProcessWatch;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -10,6 +11,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 public class AttentionServiceApplication {
 
     public static void main(String[] args) {
+        ParentProcessWatch.exitWithParent("attention-service");
         SpringApplication.run(AttentionServiceApplication.class, args);
     }
 }

@@ -1,5 +1,6 @@
 package io.sparsemesh.expert;
 
+import io.sparsemesh.log.ParentProcessWatch;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 
@@ -8,6 +9,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 public class ExpertServiceApplication {
 
     public static void main(String[] args) {
+        ParentProcessWatch.exitWithParent("expert-service");
         SpringApplication.run(ExpertServiceApplication.class, args);
     }
 }

@@ -1,5 +1,6 @@
 package io.sparsemesh.gateway;
 
+import io.sparsemesh.log.ParentProcessWatch;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
@@ -10,6 +11,7 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 public class GatewayApplication {
 
     public static void main(String[] args) {
+        ParentProcessWatch.exitWithParent("gateway");
         SpringApplication.run(GatewayApplication.class, args);
     }
 }

@@ -18,6 +18,7 @@ import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.PrematureCloseException;
 
+import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
 
@@ -74,7 +75,7 @@ final class OpenAiErrorFilter implements WebFilter, Ordered {
             return new OpenAiError(HttpStatus.SERVICE_UNAVAILABLE, "The model server is unavailable; retry later.",
                     OpenAiError.SERVER_ERROR, null, "unavailable");
         }
-        if (failure instanceof PrematureCloseException) {
+        if (connectionLost(failure)) {
             log.warn("Request {}: the router closed the connection before responding: {}", requestId, failure.toString());
             return new OpenAiError(HttpStatus.BAD_GATEWAY, "The model server closed the connection before responding;"
                     + " retry the request.", OpenAiError.SERVER_ERROR, null, "bad_gateway");
@@ -83,6 +84,30 @@ final class OpenAiErrorFilter implements WebFilter, Ordered {
         return new OpenAiError(HttpStatus.INTERNAL_SERVER_ERROR,
                 "The gateway failed to handle the request; quote request id " + requestId + " when reporting it.",
                 OpenAiError.SERVER_ERROR, null, null);
+    }
+
+    /**
+     * Returns whether {@code failure} or one of its causes is the router's connection ending before
+     * its response: a close seen by Reactor Netty ({@link PrematureCloseException}), or a reset (RST)
+     * or broken pipe that the socket reports as an {@link IOException}. Netty's native transport reports
+     * a reset as {@code NativeIoException: recvAddress(..) failed: Connection reset by peer}, and the
+     * NIO transport as {@code SocketException: Connection reset}, so both are matched by message.
+     */
+    static boolean connectionLost(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof PrematureCloseException) {
+                return true;
+            }
+            String message = cause.getMessage();
+            if (cause instanceof IOException && message != null
+                    && (message.contains("Connection reset") || message.contains("Broken pipe"))) {
+                return true;
+            }
+            if (cause.getCause() == cause) {
+                break;
+            }
+        }
+        return false;
     }
 
     /** Builds the error for a status, with {@code detail} (may be null) where the status carries one. */

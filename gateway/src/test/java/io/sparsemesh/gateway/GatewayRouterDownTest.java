@@ -42,23 +42,32 @@ class GatewayRouterDownTest {
 
     @Test
     void routerDownGets503() throws Exception {
+        HttpResponse<String> response = postChatCompletion(port, KEY);
+
+        assertServerError(response, 503, "unavailable", "The model server is unavailable; retry later.");
+    }
+
+    /** Sends an empty chat completion request to the gateway on {@code port}. */
+    static HttpResponse<String> postChatCompletion(int port, String key) throws Exception {
         try (HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                            + "/v1/chat/completions")).header("Authorization", "Bearer " + KEY)
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                            + "/v1/chat/completions")).header("Authorization", "Bearer " + key)
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
                     HttpResponse.BodyHandlers.ofString());
-
-            assertEquals(503, response.statusCode(), response.body());
-            assertEquals("application/json", response.headers().firstValue("Content-Type").orElse(null));
-            assertTrue(response.headers().firstValue("X-Request-Id").isPresent());
-            JsonNode error = JsonMapper.builder().build().readTree(response.body()).get("error");
-            assertEquals("server_error", error.get("type").asString());
-            assertEquals("unavailable", error.get("code").asString());
-            assertTrue(error.get("param").isNull());
-            String message = error.get("message").asString();
-            assertEquals("The model server is unavailable; retry later.", message);
-            assertFalse(message.contains("127.0.0.1"), "no internal address: " + message);
         }
+    }
+
+    /** Checks that {@code response} is the gateway's OpenAI-shaped {@code server_error} with this status, code and message. */
+    static void assertServerError(HttpResponse<String> response, int status, String code, String message) {
+        assertEquals(status, response.statusCode(), response.body());
+        assertEquals("application/json", response.headers().firstValue("Content-Type").orElse(null));
+        assertTrue(response.headers().firstValue("X-Request-Id").isPresent());
+        JsonNode error = JsonMapper.builder().build().readTree(response.body()).get("error");
+        assertEquals("server_error", error.get("type").asString());
+        assertEquals(code, error.get("code").asString());
+        assertTrue(error.get("param").isNull());
+        assertEquals(message, error.get("message").asString());
+        assertFalse(error.get("message").asString().contains("127.0.0.1"), "no internal address: " + message);
     }
 
     private static int deadPort() {

@@ -69,6 +69,13 @@ public final class GenerationService {
                         "prompt token id " + id + " is outside the vocabulary [0, " + vocabSize + ")");
             }
         }
+        // an id the model cannot produce would never stop anything, so it is a mistake in the request
+        for (int id : new java.util.TreeSet<>(command.sampling().stopTokenIds())) {
+            if (id < 0 || id >= vocabSize) {
+                throw new InvalidRequestException(InvalidRequestException.Kind.INVALID, "stop_token_ids",
+                        "stop token id " + id + " is outside the vocabulary [0, " + vocabSize + ")");
+            }
+        }
         int context = contextLength();
         if (prompt.length >= context) {
             throw new InvalidRequestException(InvalidRequestException.Kind.CONTEXT_EXCEEDED, "messages",

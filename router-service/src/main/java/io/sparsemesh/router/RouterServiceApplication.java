@@ -1,5 +1,6 @@
 package io.sparsemesh.router;
 
+import io.sparsemesh.log.ParentProcessWatch;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
@@ -10,6 +11,7 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 public class RouterServiceApplication {
 
     public static void main(String[] args) {
+        ParentProcessWatch.exitWithParent("router-service");
         SpringApplication.run(RouterServiceApplication.class, args);
     }
 }

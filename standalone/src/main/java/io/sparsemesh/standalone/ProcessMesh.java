@@ -25,8 +25,9 @@ public final class ProcessMesh implements AutoCloseable {
 
     private final Path home;
     private final Path logDirectory;
-    private final List<ServiceProcess> processes = new ArrayList<>();
+    private final List<ServiceProcess> processes = new ArrayList<>(); // guarded by this
     private final List<MeshTopology.Service> services = new ArrayList<>();
+    private boolean closed;                                           // guarded by this
     private final ProcessSupervisor supervisor;
 
     /**
@@ -52,8 +53,7 @@ public final class ProcessMesh implements AutoCloseable {
         for (MeshTopology.Service service : services) {
             ServiceProcess process = new ServiceProcess(service.name(), jar(service.module()),
                     asArguments(service.properties()), managementPorts.get(service.name()), logDirectory);
-            process.start(jvmOptions());
-            processes.add(process);
+            startProcess(process);
             started.add(process);
         }
         for (ServiceProcess process : started) {
@@ -66,8 +66,7 @@ public final class ProcessMesh implements AutoCloseable {
         int routerHttpPort = Integer.parseInt(router.getOrDefault("server.port", "8081"));
         ServiceProcess routerProcess = new ServiceProcess("router", jar("router-service"), asArguments(router),
                 routerHttpPort, logDirectory);
-        routerProcess.start(jvmOptions());
-        processes.add(routerProcess);
+        startProcess(routerProcess);
         routerProcess.awaitReady(READY_TIMEOUT);
         supervisor.watch(routerProcess);
     }
@@ -76,14 +75,26 @@ public final class ProcessMesh implements AutoCloseable {
     void startGateway(Map<String, String> properties, int managementPort) throws IOException, InterruptedException {
         ServiceProcess gateway = new ServiceProcess("gateway", jar("gateway"), asArguments(properties), managementPort,
                 logDirectory);
-        gateway.start(jvmOptions());
-        processes.add(gateway);
+        startProcess(gateway);
         gateway.awaitReady(READY_TIMEOUT);
         supervisor.watch(gateway);
     }
 
+    /**
+     * Starts {@code process} and adds it to the processes {@link #close} stops. Both happen under the
+     * lock that {@link #close} takes, so a close from a shutdown hook during start-up either stops
+     * the process or comes first and keeps it from starting.
+     */
+    private synchronized void startProcess(ServiceProcess process) throws IOException {
+        if (closed) {
+            throw new IllegalStateException("the mesh was closed during start-up; " + process.name() + " was not started");
+        }
+        process.start(jvmOptions());
+        processes.add(process);
+    }
+
     /** The running processes, in start order. */
-    public List<ServiceProcess> processes() {
+    public synchronized List<ServiceProcess> processes() {
         return List.copyOf(processes);
     }
 
@@ -115,15 +126,23 @@ public final class ProcessMesh implements AutoCloseable {
         }
     }
 
-    /** Stops restarting, then stops the router first and the services after it. */
+    /**
+     * Stops restarting, then stops the router first and the services after it. Safe to call from
+     * another thread while {@link #start} runs, and more than once.
+     */
     @Override
     public void close() {
-        supervisor.close();
-        for (int i = processes.size() - 1; i >= 0; i--) {
-            processes.get(i).stop(STOP_GRACE);
+        List<ServiceProcess> running;
+        synchronized (this) {
+            closed = true;
+            running = new ArrayList<>(processes);
+            processes.clear();
+            services.clear();
         }
-        processes.clear();
-        services.clear();
+        supervisor.close();
+        for (int i = running.size() - 1; i >= 0; i--) {
+            running.get(i).stop(STOP_GRACE);
+        }
         log.info("Mesh stopped");
     }
 }

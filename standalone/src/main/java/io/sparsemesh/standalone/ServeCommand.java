@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code ./sparsemesh serve}: the whole mesh on this machine, either every service in this JVM
@@ -92,8 +91,9 @@ final class ServeCommand implements Callable<Integer> {
         checkPort("--port", gatewayPort);
         checkPort("--router-port", routerPort);
         checkPort("--router-grpc-port", routerGrpcPort);
-        if (contextLength != null) {
-            checkPositive("--context", contextLength);
+        // the same check as generate's: one prompt token and one generated token at least
+        if (contextLength != null && contextLength < 2) {
+            throw new ParameterException(spec.commandLine(), "--context must be >= 2 tokens, got " + contextLength);
         }
         RestartPolicy restartPolicy;
         try {
@@ -126,11 +126,11 @@ final class ServeCommand implements Callable<Integer> {
                 context);
 
         Path home = Path.of(System.getProperty("sparsemesh.home", "."));
-        EmbeddedKafkaBroker broker = null;
+        ShutdownSteps shutdown = new ShutdownSteps();
+        Runtime.getRuntime().addShutdownHook(new Thread(shutdown, "sparsemesh-shutdown"));
         String bootstrapServers = kafkaBootstrapServers;
         if (bootstrapServers == null) {
-            broker = startBroker();
-            bootstrapServers = broker.bootstrapServers();
+            bootstrapServers = startBroker(shutdown).bootstrapServers();
         }
         Map<String, String> logSettings = Map.of("sparsemesh.log.kafka.bootstrap-servers", bootstrapServers);
 
@@ -150,26 +150,12 @@ final class ServeCommand implements Callable<Integer> {
         gateway.put("server.port", Integer.toString(gatewayPort));
         gateway.put("management.server.port", Integer.toString(gatewayManagementPort));
         gateway.put("sparsemesh.gateway.router-uri", "http://127.0.0.1:" + routerPort);
-        gateway.put("sparsemesh.gateway.api-keys[0].id", "standalone");
+        gateway.put("sparsemesh.gateway.api-keys[0].id", apiKeyId(gatewayPort));
         gateway.put("sparsemesh.gateway.api-keys[0].sha256", apiKey.sha256());
         gateway.put("sparsemesh.gateway.api-keys[0].replenish-rate", "50");
         gateway.put("sparsemesh.gateway.api-keys[0].burst-capacity", "100");
 
-        CountDownLatch stopped = new CountDownLatch(1);
-        AutoCloseable mesh = start(topology, router, gateway, gatewayManagementPort, home, restartPolicy);
-        EmbeddedKafkaBroker startedBroker = broker;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                mesh.close();
-                if (startedBroker != null) {
-                    startedBroker.close();
-                    deleteRecursively(startedBroker.dataDirectory());
-                }
-            } catch (Exception e) {
-                System.err.println("Failed to stop the mesh cleanly: " + e);
-            }
-            stopped.countDown();
-        }, "sparsemesh-shutdown"));
+        start(topology, router, gateway, gatewayManagementPort, home, restartPolicy, shutdown);
 
         String fileName = modelPath.getFileName().toString();
         int dot = fileName.lastIndexOf('.');
@@ -186,8 +172,18 @@ final class ServeCommand implements Callable<Integer> {
             System.err.printf("  API key: the value of %s%n", ApiKey.ENVIRONMENT_VARIABLE);
         }
         System.err.println("Press Ctrl-C to stop.");
-        stopped.await();
+        shutdown.awaitStopped();
         return 0;
+    }
+
+    /**
+     * Returns the id of the API key {@code serve} configures. The gateway's Redis rate-limit bucket
+     * and the request log are keyed by this id, so it names the gateway port: two {@code serve}
+     * instances on one machine and one Redis then keep separate buckets, and a restarted instance
+     * keeps its own.
+     */
+    static String apiKeyId(int gatewayPort) {
+        return "standalone-" + gatewayPort;
     }
 
     /**
@@ -195,11 +191,13 @@ final class ServeCommand implements Callable<Integer> {
      * those are taken. Its data lives in a new temporary directory: a broker restarted on the data
      * of one that was killed waits for the old registration to expire before it serves.
      */
-    private static EmbeddedKafkaBroker startBroker() throws java.io.IOException {
+    private static EmbeddedKafkaBroker startBroker(ShutdownSteps shutdown) throws java.io.IOException {
         Path dataDirectory = java.nio.file.Files.createTempDirectory("sparsemesh-kafka-");
+        shutdown.add("the Kafka data in " + dataDirectory, () -> deleteRecursively(dataDirectory));
         EmbeddedKafkaBroker broker = portsFree(9092, 9093)
                 ? new EmbeddedKafkaBroker(dataDirectory, 9092, 9093)
                 : EmbeddedKafkaBroker.onFreePorts(dataDirectory);
+        shutdown.add("the Kafka broker", broker);
         broker.start();
         return broker;
     }
@@ -229,10 +227,13 @@ final class ServeCommand implements Callable<Integer> {
         return true;
     }
 
-    private AutoCloseable start(MeshTopology topology, Map<String, String> router, Map<String, String> gateway,
-                                int gatewayManagementPort, Path home, RestartPolicy restartPolicy) throws Exception {
+    /** Starts the mesh, added to {@code shutdown} before its first service starts. */
+    private void start(MeshTopology topology, Map<String, String> router, Map<String, String> gateway,
+                       int gatewayManagementPort, Path home, RestartPolicy restartPolicy, ShutdownSteps shutdown)
+            throws Exception {
         if (mode == Mode.embedded) {
             EmbeddedMesh mesh = new EmbeddedMesh();
+            shutdown.add("the mesh", mesh);
             try {
                 mesh.start(topology, router);
                 mesh.startGateway(gateway);
@@ -240,9 +241,10 @@ final class ServeCommand implements Callable<Integer> {
                 mesh.close();
                 throw e;
             }
-            return mesh;
+            return;
         }
         ProcessMesh mesh = new ProcessMesh(home, home.resolve("target").resolve("sparsemesh-logs"), restartPolicy);
+        shutdown.add("the mesh", mesh);
         try {
             mesh.start(topology, router);
             mesh.startGateway(gateway, gatewayManagementPort);
@@ -250,7 +252,6 @@ final class ServeCommand implements Callable<Integer> {
             mesh.close();
             throw e;
         }
-        return mesh;
     }
 
     private void checkPositive(String option, int value) {

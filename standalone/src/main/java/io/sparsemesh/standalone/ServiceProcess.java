@@ -1,5 +1,6 @@
 package io.sparsemesh.standalone;
 
+import io.sparsemesh.log.ParentProcessWatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +60,10 @@ public final class ServiceProcess {
         return logFile;
     }
 
+    /**
+     * Starts the process. It gets this process's pid as {@value ParentProcessWatch#PARENT_PID_PROPERTY},
+     * so that it exits when this process exits, unless {@code jvmOptions} sets another parent.
+     */
     public void start(List<String> jvmOptions) throws IOException {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("the executable jar of " + name + " is missing: " + jar
@@ -67,6 +72,11 @@ public final class ServiceProcess {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
+        // The service exits when this process does, also when this process is killed with SIGKILL.
+        String parentPid = "-D" + ParentProcessWatch.PARENT_PID_PROPERTY + "=";
+        if (jvmOptions.stream().noneMatch(option -> option.startsWith(parentPid))) {
+            command.add(parentPid + ProcessHandle.current().pid());
+        }
         command.add("-jar");
         command.add(jar.toString());
         for (String property : properties) {

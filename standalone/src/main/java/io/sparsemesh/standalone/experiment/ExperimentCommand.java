@@ -23,7 +23,8 @@ public final class ExperimentCommand implements Callable<Integer> {
     private Path planFile;
 
     @Option(names = "--out", paramLabel = "DIR", required = true,
-            description = "Results directory; runs already saved there are skipped.")
+            description = "Results directory; runs already saved there are skipped. A plan whose model,"
+                    + " requests, warmup_requests or workload differ from the saved plan.yaml is rejected.")
     private Path out;
 
     @Override
@@ -58,6 +59,9 @@ public final class ExperimentCommand implements Callable<Integer> {
             return runner.stopped() ? 130 : 0;
         } catch (PlanException e) {
             console.println("Invalid plan: " + e.getMessage());
+            return 2;
+        } catch (PlanChangedException e) {
+            console.println(e.getMessage());
             return 2;
         } finally {
             finished.countDown();

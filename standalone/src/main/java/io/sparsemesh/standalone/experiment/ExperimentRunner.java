@@ -11,11 +11,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Runs a sweep. For each repetition and each group of points that share a topology and model
@@ -75,8 +78,14 @@ public final class ExperimentRunner {
         return stopping;
     }
 
-    /** Runs the sweep and writes the results; returns the number of runs measured in total. */
+    /**
+     * Runs the sweep and writes the results; returns the number of the plan's runs measured in total.
+     *
+     * @throws PlanChangedException when the results directory contains runs of a plan with other
+     *                              measurement fields (see {@link PlanFingerprint})
+     */
     public int run() throws Exception {
+        checkSavedPlan();
         String loadBefore = MachineInfo.loadAverage();
         ModelConfig config;
         Tokenizer tokenizer;
@@ -172,8 +181,33 @@ public final class ExperimentRunner {
                 }
             }
         }
-        writeOutputs(config, prompts, points, total, loadBefore, replay == null ? null : replay.summary());
-        return store.load().size();
+        return writeOutputs(config, prompts, points, total, loadBefore, replay == null ? null : replay.summary());
+    }
+
+    /**
+     * Rejects a rerun on saved runs that were measured with other values of the fields in
+     * {@link PlanFingerprint}, comparing with the plan.yaml that the earlier run copied to the
+     * results directory. Results saved without a plan.yaml are resumed unchecked.
+     */
+    private void checkSavedPlan() {
+        Path savedPlanFile = store.directory().resolve("plan.yaml");
+        if (!store.hasSavedRuns() || !Files.isRegularFile(savedPlanFile)) {
+            return;
+        }
+        String fix = "use a new --out directory, or delete " + store.directory() + " to measure every run again";
+        ExperimentPlan saved;
+        try {
+            saved = new PlanParser(home).parse(savedPlanFile);
+        } catch (PlanException e) {
+            throw new PlanChangedException("The runs saved in " + store.directory() + " were measured with a plan that"
+                    + " is no longer valid (" + e.getMessage() + "), so they cannot be resumed: " + fix);
+        }
+        List<String> changed = PlanFingerprint.differences(saved, plan);
+        if (!changed.isEmpty()) {
+            throw new PlanChangedException("The runs saved in " + store.directory() + " were measured with another plan,"
+                    + " so they cannot be resumed. Changed: " + String.join("; ", changed) + ". To measure the new plan, "
+                    + fix + ".");
+        }
     }
 
     /** Reads the records to replay and builds their requests, and prints what became of the records. */
@@ -214,9 +248,10 @@ public final class ExperimentRunner {
         return read;
     }
 
-    private void writeOutputs(ModelConfig config, PromptSource prompts, List<SweepPoint> points, int total,
+    /** Writes the tables, charts and report, and returns the number of runs they contain. */
+    private int writeOutputs(ModelConfig config, PromptSource prompts, List<SweepPoint> points, int total,
                               String loadBefore, ReplaySummary replay) {
-        List<PointResult> results = store.load();
+        List<PointResult> results = resultsOfPlan(points);
         store.writeTables(results);
         List<PointSummary> summaries = PointSummary.of(results);
 
@@ -243,6 +278,25 @@ public final class ExperimentRunner {
         store.writeText("report.md", Report.render(plan, planText, machine, summaries, results, quality, charts, total,
                 replay));
         log.info("Wrote {} runs to {}", results.size(), store.directory());
+        return results.size();
+    }
+
+    /**
+     * Returns the saved runs of the plan's points and repetitions. Runs of axis values, repetitions
+     * or baselines removed from the plan since stay in points/ but are left out of the tables and
+     * the report.
+     */
+    private List<PointResult> resultsOfPlan(List<SweepPoint> points) {
+        Set<String> ids = points.stream().map(SweepPoint::id).collect(Collectors.toSet());
+        List<PointResult> saved = store.load();
+        List<PointResult> results = saved.stream()
+                .filter(r -> ids.contains(r.pointId()) && r.repetition() < plan.repetitions())
+                .toList();
+        if (results.size() < saved.size()) {
+            console.printf("Left out of the report: %d saved run(s) of points or repetitions no longer in the plan%n",
+                    saved.size() - results.size());
+        }
+        return results;
     }
 
     /**

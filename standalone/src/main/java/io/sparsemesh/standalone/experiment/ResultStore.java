@@ -53,6 +53,15 @@ public final class ResultStore {
         return Files.isRegularFile(pointFile(point.id(), repetition));
     }
 
+    /** Returns whether any run is saved in points/. */
+    public boolean hasSavedRuns() {
+        try (Stream<Path> files = Files.list(directory.resolve("points"))) {
+            return files.anyMatch(f -> f.toString().endsWith(".json"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("failed to list the results in " + directory, e);
+        }
+    }
+
     public void save(PointResult result) {
         write(pointFile(result.pointId(), result.repetition()), json.writeValueAsString(result));
     }
