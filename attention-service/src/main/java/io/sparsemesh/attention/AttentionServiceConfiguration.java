@@ -41,10 +41,13 @@ public class AttentionServiceConfiguration {
     }
 
     /**
-     * Runs each stream's requests on the Netty event loop that reads them, instead of handing every
-     * message to an executor thread: a layer's compute is short, and each hand-off costs a thread
-     * wake-up on the hot path. Turn it off with {@code sparsemesh.grpc.server.direct-executor=false}
-     * when one request's compute takes long enough to delay other streams on the same event loop.
+     * Runs each stream's requests on the Netty event loop that reads them, because a layer's compute
+     * is short and handing each message to an executor thread costs a wake-up on the hot path. Set
+     * {@code sparsemesh.grpc.server.direct-executor=false} when one request's compute is long enough
+     * to delay other streams on the same event loop.
+     *
+     * <p>NOTE: the attention and expert services declare this bean alike, because no module that
+     * both depend on uses Spring.
      */
     @Bean
     @Order(Ordered.LOWEST_PRECEDENCE)

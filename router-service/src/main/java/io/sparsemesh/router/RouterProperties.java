@@ -21,7 +21,7 @@ import java.util.List;
  * @param scheduler      continuous batching limits
  * @param mesh           where attention and experts run; default: all in this process
  * @param pingPong       whether a step over two or more sequences runs as two micro-batches on two
- *                       threads, so that attention and expert hops overlap; default false
+ *                       threads. Their attention and expert hops then overlap. Default false
  * @param healthCheck    how the readiness check reaches the services behind the router
  */
 @Validated
@@ -40,6 +40,11 @@ public record RouterProperties(
         if (modelId != null && !modelId.isBlank()) {
             return modelId;
         }
+        return defaultModelId(model);
+    }
+
+    /** Returns the model id a router serving {@code model} uses when none is set: its file or folder name without the extension. */
+    public static String defaultModelId(Path model) {
         String name = model.getFileName().toString();
         int dot = name.lastIndexOf('.');
         return dot > 0 ? name.substring(0, dot) : name;

@@ -5,6 +5,7 @@ import io.sparsemesh.core.checkpoint.ModelCheckpoint;
 import io.sparsemesh.core.config.ModelConfig;
 import io.sparsemesh.core.engine.LocalEngine;
 import io.sparsemesh.log.broker.EmbeddedKafkaBroker;
+import io.sparsemesh.router.RouterProperties;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -158,8 +159,7 @@ final class ServeCommand implements Callable<Integer> {
         start(topology, router, gateway, gatewayManagementPort, home, restartPolicy, shutdown);
 
         String fileName = modelPath.getFileName().toString();
-        int dot = fileName.lastIndexOf('.');
-        String modelId = dot > 0 ? fileName.substring(0, dot) : fileName; // the router's default model id
+        String modelId = RouterProperties.defaultModelId(modelPath);
         System.err.printf("%nsparsemesh is serving %s (%s, model id \"%s\" in requests) in %s mode: %d attention replica(s), %d expert shard(s) x %d"
                         + " replica(s), %s on the wire%s.%n  OpenAI API (gateway): http://127.0.0.1:%d/v1%n"
                         + "  Router, internal: http://127.0.0.1:%d/v1 and gRPC 127.0.0.1:%d%n  Kafka request log: %s%n",

@@ -95,7 +95,7 @@ final class ReplicaConnection implements AutoCloseable {
     /**
      * Returns whether new sequences may be pinned here. They may not while the connection is closed
      * or within the reconnect back-off after a stream failed. After the back-off, a replica whose
-     * stream failed takes new sequences only once its channel is connected again; asking for the
+     * stream failed takes new sequences only once its channel is connected again. Asking for the
      * state starts a connection attempt when the channel is idle.
      */
     boolean acceptsNewSequences(long nowNanos) {
@@ -145,9 +145,9 @@ final class ReplicaConnection implements AutoCloseable {
     }
 
     /**
-     * Opens the stream of the current epoch; returns false when it ended while it started. That
-     * happens on this thread when the channel cannot reach the replica, because callbacks run on
-     * the calling thread (a direct executor); the stream's epoch has then already moved on.
+     * Opens the stream of the current epoch, and returns false when it ended while it started. With
+     * a direct executor, callbacks run on the calling thread. So when the channel cannot reach the
+     * replica, the stream fails inside this call and its epoch has already moved on.
      */
     private boolean openStream() {
         long streamEpoch = epoch;
